@@ -1,0 +1,330 @@
+package engine
+
+import (
+	"math"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/stratadb/strata/internal/models"
+	"github.com/stratadb/strata/internal/storage/block"
+)
+
+// cacheStripes is the number of independently locked parts of a cache; a
+// write locks only the stripes of the series it touches.
+const cacheStripes = 64
+
+// column holds the recent values of one field of one series. Numeric and
+// boolean values are kept as their 64-bit patterns in bits, strings in strs,
+// so one layout serves every type without boxing.
+type column struct {
+	field  string
+	typ    models.FieldType
+	times  []int64
+	bits   []uint64
+	strs   []string
+	sorted bool // times ascending and unique
+}
+
+func (c *column) len() int { return len(c.times) }
+
+func (c *column) bytes() int64 {
+	n := int64(len(c.times)) * 16
+	for _, s := range c.strs {
+		n += int64(len(s))
+	}
+	return n
+}
+
+// seriesEntry is everything the cache holds for one series.
+type seriesEntry struct {
+	cols []*column
+}
+
+func (e *seriesEntry) column(field []byte) *column {
+	for _, c := range e.cols {
+		if c.field == string(field) {
+			return c
+		}
+	}
+	return nil
+}
+
+type cacheStripe struct {
+	mu     sync.Mutex // guards series
+	series map[uint64]*seriesEntry
+}
+
+// Cache holds values written since the last snapshot, by series id and
+// field. It is safe for concurrent use.
+type Cache struct {
+	stripes [cacheStripes]cacheStripe
+	size    atomic.Int64 // bytes of values held
+	points  atomic.Int64 // values held
+}
+
+func newCache() *Cache {
+	c := &Cache{}
+	for i := range c.stripes {
+		c.stripes[i].series = make(map[uint64]*seriesEntry)
+	}
+	return c
+}
+
+// Size returns the bytes of values held.
+func (c *Cache) Size() int64 { return c.size.Load() }
+
+// Values returns the number of values held.
+func (c *Cache) Values() int64 { return c.points.Load() }
+
+// writeField appends one value; the caller holds the stripe lock.
+func (c *Cache) writeFieldLocked(e *seriesEntry, f *models.Field, t int64) int64 {
+	col := e.column(f.Key)
+	if col == nil {
+		col = &column{field: string(f.Key), typ: f.Type, sorted: true}
+		e.cols = append(e.cols, col)
+	}
+	if n := len(col.times); n > 0 && t <= col.times[n-1] {
+		col.sorted = false
+	}
+	col.times = append(col.times, t)
+	added := int64(16)
+	if f.Type == models.String {
+		s := string(f.Str)
+		col.strs = append(col.strs, s)
+		added += int64(len(s))
+	} else {
+		col.bits = append(col.bits, f.Bits)
+	}
+	return added
+}
+
+// WritePoint adds the fields of one point of series id.
+func (c *Cache) WritePoint(id uint64, fields []models.Field, t int64) {
+	st := &c.stripes[id%cacheStripes]
+	st.mu.Lock()
+	e := st.series[id]
+	if e == nil {
+		e = &seriesEntry{}
+		st.series[id] = e
+	}
+	var added int64
+	for i := range fields {
+		added += c.writeFieldLocked(e, &fields[i], t)
+	}
+	st.mu.Unlock()
+	c.size.Add(added)
+	c.points.Add(int64(len(fields)))
+}
+
+// seriesCount returns the number of series held.
+func (c *Cache) seriesCount() int {
+	n := 0
+	for i := range c.stripes {
+		st := &c.stripes[i]
+		st.mu.Lock()
+		n += len(st.series)
+		st.mu.Unlock()
+	}
+	return n
+}
+
+// DeleteRange removes values of series id in [min, max]; fields nil means
+// every field.
+func (c *Cache) DeleteRange(id uint64, min, max int64) {
+	st := &c.stripes[id%cacheStripes]
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	e := st.series[id]
+	if e == nil {
+		return
+	}
+	var removedBytes, removedVals int64
+	kept := e.cols[:0]
+	for _, col := range e.cols {
+		before, beforeN := col.bytes(), int64(col.len())
+		col.deleteRange(min, max)
+		removedBytes += before - col.bytes()
+		removedVals += beforeN - int64(col.len())
+		if col.len() > 0 {
+			kept = append(kept, col)
+		}
+	}
+	e.cols = kept
+	if len(kept) == 0 {
+		delete(st.series, id)
+	}
+	c.size.Add(-removedBytes)
+	c.points.Add(-removedVals)
+}
+
+// deleteRange removes the values in [min, max]. It builds new slices rather
+// than editing in place: a snapshot writer may still be reading the old
+// ones (a pending snapshot's deletes reach its file as tombstones).
+func (col *column) deleteRange(min, max int64) {
+	times := make([]int64, 0, len(col.times))
+	var bits []uint64
+	var strs []string
+	for i, t := range col.times {
+		if t >= min && t <= max {
+			continue
+		}
+		times = append(times, t)
+		if col.typ == models.String {
+			strs = append(strs, col.strs[i])
+		} else {
+			bits = append(bits, col.bits[i])
+		}
+	}
+	col.times, col.bits, col.strs = times, bits, strs
+}
+
+// sortLocked sorts a column by time, keeping the last written value of
+// equal timestamps (the newest write wins).
+func (col *column) sortLocked() {
+	if col.sorted {
+		return
+	}
+	idx := make([]int, len(col.times))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		ta, tb := col.times[a], col.times[b]
+		switch {
+		case ta < tb:
+			return -1
+		case ta > tb:
+			return 1
+		}
+		return 0
+	})
+	times := make([]int64, 0, len(idx))
+	var bits []uint64
+	var strs []string
+	for k, i := range idx {
+		// Of a run of equal times, keep the last one in write order: the
+		// stable sort leaves them in write order, so skip all but the last.
+		if k+1 < len(idx) && col.times[idx[k+1]] == col.times[i] {
+			continue
+		}
+		times = append(times, col.times[i])
+		if col.typ == models.String {
+			strs = append(strs, col.strs[i])
+		} else {
+			bits = append(bits, col.bits[i])
+		}
+	}
+	col.times, col.bits, col.strs = times, bits, strs
+	col.sorted = true
+}
+
+// cacheColumn is a sorted copy of one column, as readers and the snapshot
+// writer see it.
+type cacheColumn struct {
+	id    uint64
+	field string
+	typ   models.FieldType
+	times []int64
+	bits  []uint64
+	strs  []string
+}
+
+// Read returns a sorted copy of the values of series id and field, or ok
+// false when the cache holds none.
+func (c *Cache) Read(id uint64, field string) (cacheColumn, bool) {
+	st := &c.stripes[id%cacheStripes]
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	e := st.series[id]
+	if e == nil {
+		return cacheColumn{}, false
+	}
+	col := e.column([]byte(field))
+	if col == nil || col.len() == 0 {
+		return cacheColumn{}, false
+	}
+	col.sortLocked()
+	return cacheColumn{
+		id: id, field: field, typ: col.typ,
+		times: slices.Clone(col.times), bits: slices.Clone(col.bits), strs: slices.Clone(col.strs),
+	}, true
+}
+
+// Fields returns the fields the cache holds for series id.
+func (c *Cache) Fields(id uint64) []string {
+	st := &c.stripes[id%cacheStripes]
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	e := st.series[id]
+	if e == nil {
+		return nil
+	}
+	out := make([]string, 0, len(e.cols))
+	for _, col := range e.cols {
+		out = append(out, col.field)
+	}
+	return out
+}
+
+// SeriesIDs returns the ids of every series in the cache.
+func (c *Cache) SeriesIDs() []uint64 {
+	var ids []uint64
+	for i := range c.stripes {
+		st := &c.stripes[i]
+		st.mu.Lock()
+		for id := range st.series {
+			ids = append(ids, id)
+		}
+		st.mu.Unlock()
+	}
+	return ids
+}
+
+// columns returns every column, sorted, for the snapshot writer. The cache
+// must no longer receive writes (it has been swapped out).
+func (c *Cache) columns() []cacheColumn {
+	var out []cacheColumn
+	for i := range c.stripes {
+		st := &c.stripes[i]
+		st.mu.Lock()
+		for id, e := range st.series {
+			for _, col := range e.cols {
+				if col.len() == 0 {
+					continue
+				}
+				col.sortLocked()
+				out = append(out, cacheColumn{id: id, field: col.field, typ: col.typ, times: col.times, bits: col.bits, strs: col.strs})
+			}
+		}
+		st.mu.Unlock()
+	}
+	return out
+}
+
+// toArray converts a cache column into the typed array the data files and
+// cursors use.
+func toArray[T block.Value](c cacheColumn) block.Array[T] {
+	var a block.Array[T]
+	a.Times = c.times
+	a.Values = make([]T, len(c.times))
+	switch vs := any(a.Values).(type) {
+	case []float64:
+		for i, b := range c.bits {
+			vs[i] = math.Float64frombits(b)
+		}
+	case []int64:
+		for i, b := range c.bits {
+			vs[i] = int64(b)
+		}
+	case []uint64:
+		copy(vs, c.bits)
+	case []bool:
+		for i, b := range c.bits {
+			vs[i] = b != 0
+		}
+	case []string:
+		copy(vs, c.strs)
+	}
+	return a
+}
