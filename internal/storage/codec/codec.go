@@ -1,177 +1,143 @@
-// Package codec encodes and decodes the columns of a data block: timestamps,
-// floats, integers, unsigned integers, booleans and strings. Every function
-// is pure. Encoders append to dst and return it; decoders append to dst
-// (pass dst[:0] to reuse it) and return an error, never panic, on input
-// that is short, corrupt or hostile.
-//
-// PLACEHOLDER: the bodies below are a plain varint encoding so that the
-// layers above can be built and tested; the real codecs (delta-of-delta,
-// simple8b, run-length, Gorilla XOR, bit-packing, s2) replace them behind
-// the same signatures.
 package codec
 
 import (
 	"encoding/binary"
-	"errors"
-	"math"
+	"fmt"
+	"unsafe"
 )
 
-// ErrCorrupt is returned (wrapped) for input that cannot be decoded.
-var ErrCorrupt = errors.New("codec: corrupt input")
+// MaxValues is the largest number of values one column may hold. Decoders
+// reject larger counts so that a hostile header cannot make them allocate
+// without bound; encoders panic if given more, since a caller that builds
+// such a block has broken its own invariant (blocks hold about 1000 values).
+const MaxValues = 1 << 20
 
-func appendCount(dst []byte, n int) []byte { return binary.AppendUvarint(dst, uint64(n)) }
+// Encodings, the high nibble of a column's header byte. Zero is never used,
+// so a zeroed buffer is not mistaken for a column.
+const (
+	encRaw     = 0x1 // 64-bit words, little endian
+	encRun     = 0x2 // 64-bit words: first value and a constant step
+	encDelta   = 0x3 // 64-bit words: differences, packed
+	encFrame   = 0x4 // 64-bit words: offsets from the minimum, packed
+	encGorilla = 0x5 // floats: Gorilla XOR
+	encDecimal = 0x6 // floats: m / 10^e, m an integer column
+	encBitmap  = 0x7 // booleans: one bit each
+	encBoolRun = 0x8 // booleans: run lengths
+	encPlain   = 0x9 // strings: lengths column, bytes
+	encSnappy  = 0xA // strings: lengths column, snappy-compressed bytes
+	encDict    = 0xB // strings: dictionary column, index column
+)
 
-func readCount(src []byte) (int, []byte, error) {
-	n, k := binary.Uvarint(src)
-	if k <= 0 || n > uint64(len(src)) {
-		return 0, nil, ErrCorrupt
-	}
-	return int(n), src[k:], nil
+// encodingNames names the encodings in error messages.
+var encodingNames = [16]string{
+	encRaw: "raw", encRun: "run-length", encDelta: "delta", encFrame: "frame",
+	encGorilla: "gorilla", encDecimal: "decimal", encBitmap: "bitmap",
+	encBoolRun: "boolean runs", encPlain: "plain strings",
+	encSnappy: "compressed strings", encDict: "dictionary",
 }
 
-func readUvarint(src []byte) (uint64, []byte, error) {
+// header is a parsed column header.
+type header struct {
+	enc   byte // high nibble
+	param byte // low nibble
+	n     int  // value count
+}
+
+// appendHeader appends the header byte and the count.
+func appendHeader(dst []byte, enc, param byte, n int) []byte {
+	if n > MaxValues {
+		panic(fmt.Sprintf("BUG: codec: %d values in one column, the limit is %d", n, MaxValues))
+	}
+	dst = append(dst, enc<<4|param&0xf)
+	return binary.AppendUvarint(dst, uint64(n))
+}
+
+// headerLen is the size appendHeader adds.
+func headerLen(n int) int { return 1 + uvarintLen(uint64(n)) }
+
+// readHeader parses a column header. kind names the column type in errors.
+func readHeader(src []byte, kind string) (header, []byte, error) {
+	if len(src) == 0 {
+		return header{}, nil, fmt.Errorf("decode %s: empty column: %w", kind, ErrCorrupt)
+	}
+	h := header{enc: src[0] >> 4, param: src[0] & 0xf}
+	n, k := binary.Uvarint(src[1:])
+	if k <= 0 {
+		return header{}, nil, fmt.Errorf("decode %s: bad value count: %w", kind, ErrCorrupt)
+	}
+	if n > MaxValues {
+		return header{}, nil, fmt.Errorf("decode %s: count %d above limit %d: %w", kind, n, MaxValues, ErrCorrupt)
+	}
+	h.n = int(n)
+	return h, src[1+k:], nil
+}
+
+// errEncoding reports an encoding nibble that a column type does not use.
+func errEncoding(kind string, h header) error {
+	name := encodingNames[h.enc]
+	if name == "" {
+		name = "unknown"
+	}
+	return fmt.Errorf("decode %s: encoding %#x (%s) param %#x not valid here: %w", kind, h.enc, name, h.param, ErrCorrupt)
+}
+
+func uvarintLen(v uint64) int {
+	n := 1
+	for v >= 0x80 {
+		v >>= 7
+		n++
+	}
+	return n
+}
+
+func zigzag(v int64) uint64   { return uint64(v<<1) ^ uint64(v>>63) }
+func unzigzag(u uint64) int64 { return int64(u>>1) ^ -int64(u&1) }
+
+// readUvarint reads one uvarint; ok is false when src does not start with one.
+func readUvarint(src []byte) (v uint64, rest []byte, ok bool) {
 	v, k := binary.Uvarint(src)
 	if k <= 0 {
-		return 0, nil, ErrCorrupt
+		return 0, src, false
 	}
-	return v, src[k:], nil
+	return v, src[k:], true
 }
 
-// AppendTimestamps encodes nanosecond timestamps.
-func AppendTimestamps(dst []byte, ts []int64) []byte { return AppendIntegers(dst, ts) }
-
-// DecodeTimestamps decodes what AppendTimestamps encoded.
-func DecodeTimestamps(dst []int64, src []byte) ([]int64, error) { return DecodeIntegers(dst, src) }
-
-// AppendIntegers encodes signed integers.
-func AppendIntegers(dst []byte, v []int64) []byte {
-	dst = appendCount(dst, len(v))
-	for _, x := range v {
-		dst = binary.AppendVarint(dst, x)
-	}
-	return dst
+// readVarint reads one zig-zag varint.
+func readVarint(src []byte) (v int64, rest []byte, ok bool) {
+	u, rest, ok := readUvarint(src)
+	return unzigzag(u), rest, ok
 }
 
-// DecodeIntegers decodes what AppendIntegers encoded.
-func DecodeIntegers(dst []int64, src []byte) ([]int64, error) {
-	n, src, err := readCount(src)
-	if err != nil {
-		return dst, err
+// grow extends s by n elements and returns the longer slice and the new
+// part. It is the only place decoders allocate for values, and n is always
+// checked against what the input can hold before it is called.
+func grow[T any](s []T, n int) ([]T, []T) {
+	l := len(s)
+	if cap(s)-l < n {
+		t := make([]T, l, l+n)
+		copy(t, s)
+		s = t
 	}
-	for range n {
-		x, k := binary.Varint(src)
-		if k <= 0 {
-			return dst, ErrCorrupt
-		}
-		dst = append(dst, x)
-		src = src[k:]
-	}
-	return dst, nil
+	s = s[:l+n]
+	return s, s[l:]
 }
 
-// AppendUnsigneds encodes unsigned integers.
-func AppendUnsigneds(dst []byte, v []uint64) []byte {
-	dst = appendCount(dst, len(v))
-	for _, x := range v {
-		dst = binary.AppendUvarint(dst, x)
-	}
-	return dst
+// Views of float and signed columns as 64-bit words: the types have the same
+// size and alignment and hold no pointers, so one implementation serves them
+// all without copying.
+
+func int64Words(s []int64) []uint64 {
+	return unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(s))), cap(s))[:len(s)]
 }
 
-// DecodeUnsigneds decodes what AppendUnsigneds encoded.
-func DecodeUnsigneds(dst []uint64, src []byte) ([]uint64, error) {
-	n, src, err := readCount(src)
-	if err != nil {
-		return dst, err
-	}
-	for range n {
-		var x uint64
-		if x, src, err = readUvarint(src); err != nil {
-			return dst, err
-		}
-		dst = append(dst, x)
-	}
-	return dst, nil
+func wordsInt64(w []uint64) []int64 {
+	return unsafe.Slice((*int64)(unsafe.Pointer(unsafe.SliceData(w))), cap(w))[:len(w)]
 }
 
-// AppendFloats encodes floats (NaN and ±Inf included: nothing is a sentinel).
-func AppendFloats(dst []byte, v []float64) []byte {
-	dst = appendCount(dst, len(v))
-	for _, x := range v {
-		dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(x))
-	}
-	return dst
+func floatWords(s []float64) []uint64 {
+	return unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(s))), cap(s))[:len(s)]
 }
 
-// DecodeFloats decodes what AppendFloats encoded.
-func DecodeFloats(dst []float64, src []byte) ([]float64, error) {
-	n, src, err := readCount(src)
-	if err != nil {
-		return dst, err
-	}
-	if len(src) < 8*n {
-		return dst, ErrCorrupt
-	}
-	for i := range n {
-		dst = append(dst, math.Float64frombits(binary.LittleEndian.Uint64(src[8*i:])))
-	}
-	return dst, nil
-}
-
-// AppendBooleans encodes booleans.
-func AppendBooleans(dst []byte, v []bool) []byte {
-	dst = appendCount(dst, len(v))
-	for _, x := range v {
-		b := byte(0)
-		if x {
-			b = 1
-		}
-		dst = append(dst, b)
-	}
-	return dst
-}
-
-// DecodeBooleans decodes what AppendBooleans encoded.
-func DecodeBooleans(dst []bool, src []byte) ([]bool, error) {
-	n, src, err := readCount(src)
-	if err != nil {
-		return dst, err
-	}
-	if len(src) < n {
-		return dst, ErrCorrupt
-	}
-	for i := range n {
-		dst = append(dst, src[i] != 0)
-	}
-	return dst, nil
-}
-
-// AppendStrings encodes strings.
-func AppendStrings(dst []byte, v []string) []byte {
-	dst = appendCount(dst, len(v))
-	for _, s := range v {
-		dst = binary.AppendUvarint(dst, uint64(len(s)))
-		dst = append(dst, s...)
-	}
-	return dst
-}
-
-// DecodeStrings decodes what AppendStrings encoded.
-func DecodeStrings(dst []string, src []byte) ([]string, error) {
-	n, src, err := readCount(src)
-	if err != nil {
-		return dst, err
-	}
-	for range n {
-		var l uint64
-		if l, src, err = readUvarint(src); err != nil {
-			return dst, err
-		}
-		if l > uint64(len(src)) {
-			return dst, ErrCorrupt
-		}
-		dst = append(dst, string(src[:l]))
-		src = src[l:]
-	}
-	return dst, nil
+func wordsFloat(w []uint64) []float64 {
+	return unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(w))), cap(w))[:len(w)]
 }
