@@ -89,7 +89,15 @@ func (s *Server) Open() (err error) {
 	s.writer = coordinator.NewPointsWriter(metaClient{s.meta}, s.store, coordinator.PointsWriterOptions{
 		WriteTimeout: time.Duration(c.Coordinator.WriteTimeout),
 	})
-	s.executor = &coordinator.StatementExecutor{Meta: s.meta, Store: s.store}
+	s.executor = &coordinator.StatementExecutor{
+		Meta:        s.meta,
+		Store:       s.store,
+		AuthEnabled: c.HTTP.AuthEnabled,
+		Logger:      s.logger.With("service", "query"),
+	}
+	if err := s.openServices(); err != nil {
+		return err
+	}
 
 	if !c.HTTP.Enabled {
 		return nil
@@ -177,6 +185,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.http != nil {
 		errs = append(errs, s.http.Close())
 	}
+	errs = append(errs, s.closeServices())
 	if s.store != nil {
 		errs = append(errs, s.store.Close())
 	}

@@ -1,0 +1,288 @@
+package coordinator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"time"
+
+	"github.com/influxdata/influxql"
+
+	"github.com/stratadb/strata/internal/meta"
+	"github.com/stratadb/strata/internal/query"
+)
+
+// MetaStore is what the statement executor reads and changes in meta;
+// *meta.Store implements it. Every method may be called concurrently.
+type MetaStore interface {
+	// Data returns the current snapshot, read-only.
+	Data() *meta.Data
+	// Apply runs fn on a clone of the snapshot and publishes the clone
+	// when fn returns nil.
+	Apply(fn func(*meta.Data) error) error
+	CreateDatabase(name string) (*meta.DatabaseInfo, error)
+	CreateDatabaseWithRetentionPolicy(name string, spec *meta.RetentionPolicySpec) (*meta.DatabaseInfo, error)
+	// CreateUser and SetPassword hash the password themselves (bcrypt,
+	// outside the serialised Apply).
+	CreateUser(name, password string, admin bool) error
+	SetPassword(name, password string) error
+}
+
+// DataDropper removes stored data once meta has dropped it;
+// *storage.Store implements it. Each call is idempotent: removing what is
+// already gone is not an error.
+type DataDropper interface {
+	DeleteDatabase(db string) error
+	DeleteRetentionPolicy(db, rp string) error
+	DeleteShard(id uint64) error
+}
+
+// SelectFunc runs a SELECT statement and passes its results to emit,
+// possibly in several chunks (each Partial but the last, as
+// query.ExecutionOptions.ChunkSize asks). emit returns an error once the
+// client is gone; the function should then stop and return it.
+type SelectFunc func(ctx context.Context, stmt *influxql.SelectStatement, opts query.ExecutionOptions, emit func(*query.Result) error) error
+
+// StatementExecutor runs InfluxQL queries: the meta statements itself, and
+// SELECT through the Select hook. The zero value of every optional field
+// works; Meta and Store are required.
+type StatementExecutor struct {
+	Meta  MetaStore
+	Store DataDropper
+
+	// AuthEnabled is [http] auth-enabled. With it set, a request without a
+	// user is in the bootstrap state (see authorizeQuery); without it, a
+	// request without a user may run anything.
+	AuthEnabled bool
+
+	// Select runs SELECT statements; nil answers them with
+	// ErrNotImplemented.
+	Select SelectFunc
+
+	// Logger receives each statement at debug level (passwords redacted)
+	// and recovered panics; nil discards.
+	Logger *slog.Logger
+
+	// Now is the clock of DROP SHARD's deletion time; nil is time.Now.
+	Now func() time.Time
+}
+
+// ExecuteQuery runs the statements of q in order and sends their results
+// on the returned channel, which it closes when done or once ctx ends.
+//
+// The whole query is authorized first: if the user may not run one of its
+// statements, the only result is an *AuthorizationError and nothing runs.
+// Each statement's results carry its index as StatementID. As in 1.x, a
+// failed statement ends the query: its result carries the error and every
+// later statement gets a result with ErrNotExecuted.
+func (e *StatementExecutor) ExecuteQuery(ctx context.Context, q *influxql.Query, opts query.ExecutionOptions) <-chan *query.Result {
+	out := make(chan *query.Result)
+	go func() {
+		defer close(out)
+		e.executeQuery(ctx, q, opts, out)
+	}()
+	return out
+}
+
+func (e *StatementExecutor) executeQuery(ctx context.Context, q *influxql.Query, opts query.ExecutionOptions, out chan<- *query.Result) {
+	send := func(r *query.Result) bool {
+		select {
+		case out <- r:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	log := e.logger()
+	current := 0
+	defer func() {
+		// A bug in a statement (the SELECT engine above all) must not take
+		// the server down: this goroutine is outside any HTTP recovery.
+		if r := recover(); r != nil {
+			text := q.String()
+			if current < len(q.Statements) {
+				text = q.Statements[current].String()
+			}
+			log.Error("panic while executing a statement", "statement", text, "panic", r, "stack", string(debug.Stack()))
+			send(&query.Result{StatementID: current, Err: fmt.Errorf("%s [panic:%v]", text, r)})
+		}
+	}()
+
+	if err := e.authorizeQuery(q, opts); err != nil {
+		send(&query.Result{Err: err})
+		return
+	}
+	for i, stmt := range q.Statements {
+		current = i
+		if ctx.Err() != nil {
+			return
+		}
+		log.Debug("executing statement", "statement", stmt.String(), "database", opts.Database)
+		err := e.executeStatement(ctx, i, stmt, opts, send)
+		if err == nil {
+			continue
+		}
+		if ctx.Err() != nil {
+			return // the client is gone or the query was killed
+		}
+		if !errors.Is(err, errFailed) && !send(&query.Result{StatementID: i, Err: err}) {
+			return
+		}
+		for j := i + 1; j < len(q.Statements); j++ {
+			if !send(&query.Result{StatementID: j, Err: ErrNotExecuted}) {
+				return
+			}
+		}
+		return
+	}
+}
+
+// executeStatement runs one statement and sends its results. It returns
+// the statement's error, which the caller sends; a statement that failed
+// after sending a result that carries its error returns errFailed.
+func (e *StatementExecutor) executeStatement(ctx context.Context, id int, stmt influxql.Statement, opts query.ExecutionOptions, send func(*query.Result) bool) error {
+	if s, ok := stmt.(*influxql.SelectStatement); ok {
+		return e.executeSelect(ctx, id, s, opts, send)
+	}
+	res := &query.Result{StatementID: id}
+	if opts.ReadOnly && changesState(stmt) {
+		res.Messages = append(res.Messages, readOnlyWarning(stmt))
+	}
+	var err error
+	switch s := stmt.(type) {
+	case *influxql.CreateDatabaseStatement:
+		err = e.createDatabase(s)
+	case *influxql.DropDatabaseStatement:
+		err = e.dropDatabase(s)
+	case *influxql.ShowDatabasesStatement:
+		res.Series = e.showDatabases(opts.User)
+	case *influxql.CreateRetentionPolicyStatement:
+		err = e.createRetentionPolicy(s)
+	case *influxql.AlterRetentionPolicyStatement:
+		err = e.alterRetentionPolicy(s)
+	case *influxql.DropRetentionPolicyStatement:
+		err = e.dropRetentionPolicy(s)
+	case *influxql.ShowRetentionPoliciesStatement:
+		res.Series, err = e.showRetentionPolicies(s, opts.Database)
+	case *influxql.ShowShardsStatement:
+		res.Series = e.showShards()
+	case *influxql.ShowShardGroupsStatement:
+		res.Series = e.showShardGroups()
+	case *influxql.DropShardStatement:
+		err = e.dropShard(s)
+	case *influxql.CreateUserStatement:
+		err = e.Meta.CreateUser(s.Name, s.Password, s.Admin)
+	case *influxql.DropUserStatement:
+		err = e.Meta.Apply(func(d *meta.Data) error { return d.DropUser(s.Name) })
+	case *influxql.SetPasswordUserStatement:
+		err = e.Meta.SetPassword(s.Name, s.Password)
+	case *influxql.GrantStatement:
+		err = e.grant(s)
+	case *influxql.GrantAdminStatement:
+		err = e.Meta.Apply(func(d *meta.Data) error { return d.SetAdminPrivilege(s.User, true) })
+	case *influxql.RevokeStatement:
+		err = e.revoke(s)
+	case *influxql.RevokeAdminStatement:
+		err = e.Meta.Apply(func(d *meta.Data) error { return d.SetAdminPrivilege(s.User, false) })
+	case *influxql.ShowUsersStatement:
+		res.Series = e.showUsers()
+	case *influxql.ShowGrantsForUserStatement:
+		res.Series, err = e.showGrants(s)
+	default:
+		err = fmt.Errorf("%w: %s", ErrNotImplemented, stmt)
+	}
+	if err != nil {
+		return err
+	}
+	send(res)
+	return nil
+}
+
+// executeSelect hands a SELECT to the Select hook, numbering its results.
+// A SELECT always answers with at least one result, as in 1.x.
+func (e *StatementExecutor) executeSelect(ctx context.Context, id int, s *influxql.SelectStatement, opts query.ExecutionOptions, send func(*query.Result) bool) error {
+	if e.Select == nil {
+		return fmt.Errorf("%w: %s", ErrNotImplemented, s)
+	}
+	var warning *query.Message
+	if opts.ReadOnly && changesState(s) {
+		warning = readOnlyWarning(s)
+	}
+	emitted, failed := false, false
+	err := e.Select(ctx, s, opts, func(r *query.Result) error {
+		if r == nil {
+			return nil
+		}
+		r.StatementID = id
+		if warning != nil {
+			r.Messages = append(r.Messages, warning)
+			warning = nil
+		}
+		emitted = true
+		failed = failed || r.Err != nil
+		if !send(r) {
+			return ctx.Err()
+		}
+		return nil
+	})
+	switch {
+	case err != nil:
+		return err
+	case failed:
+		return errFailed
+	case !emitted:
+		res := &query.Result{StatementID: id}
+		if warning != nil {
+			res.Messages = []*query.Message{warning}
+		}
+		send(res)
+	}
+	return nil
+}
+
+// changesState reports whether 1.x warns about the statement when it comes
+// in a GET request. 1.x still runs it (issue #6290 planned to refuse it,
+// and never did); DELETE and KILL QUERY get no warning in 1.x either.
+func changesState(stmt influxql.Statement) bool {
+	switch s := stmt.(type) {
+	case *influxql.SelectStatement:
+		return s.Target != nil
+	case *influxql.AlterRetentionPolicyStatement, *influxql.CreateContinuousQueryStatement,
+		*influxql.CreateDatabaseStatement, *influxql.CreateRetentionPolicyStatement,
+		*influxql.CreateSubscriptionStatement, *influxql.CreateUserStatement,
+		*influxql.DropContinuousQueryStatement, *influxql.DropDatabaseStatement,
+		*influxql.DropMeasurementStatement, *influxql.DropSeriesStatement,
+		*influxql.DropRetentionPolicyStatement, *influxql.DropShardStatement,
+		*influxql.DropSubscriptionStatement, *influxql.DropUserStatement,
+		*influxql.GrantStatement, *influxql.GrantAdminStatement,
+		*influxql.RevokeStatement, *influxql.RevokeAdminStatement,
+		*influxql.SetPasswordUserStatement:
+		return true
+	}
+	return false
+}
+
+// readOnlyWarning is 1.x's message for a statement that changes state sent
+// with GET. stmt.String() redacts passwords.
+func readOnlyWarning(stmt influxql.Statement) *query.Message {
+	return &query.Message{
+		Level: "warning",
+		Text:  fmt.Sprintf("deprecated use of '%s' in a read only context, please use a POST request instead", stmt),
+	}
+}
+
+func (e *StatementExecutor) logger() *slog.Logger {
+	if e.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return e.Logger
+}
+
+func (e *StatementExecutor) now() time.Time {
+	if e.Now == nil {
+		return time.Now()
+	}
+	return e.Now()
+}
