@@ -46,7 +46,6 @@ type Cursor[T block.Value] struct {
 	chunks    []chunk[T] // ordered by min (ascending) or max (descending)
 	next      int
 	err       error
-	scratch   block.Array[T]
 }
 
 // cachedChunkSize splits cached values into chunks of block size, so that
