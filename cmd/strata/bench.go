@@ -285,5 +285,3 @@ func benchReport(args []string, stdout, stderr io.Writer) int {
 	}
 	return 0
 }
-
-
