@@ -1,0 +1,7 @@
+package tsm
+
+// Layout constants for the black-box tests that damage files on purpose.
+const (
+	HeaderSize = headerSize
+	FooterSize = footerSize
+)
