@@ -327,6 +327,42 @@ func (s *Store) DeleteDatabase(db string) error {
 	return errors.Join(errs...)
 }
 
+// Flush snapshots every shard's cache into data files, a few shards at a
+// time, until ctx ends. A graceful shutdown calls it so that the next start
+// opens files instead of replaying WAL; whatever it does not reach is still
+// in the WAL, so stopping early loses nothing.
+func (s *Store) Flush(ctx context.Context) error {
+	s.mu.RLock()
+	shards := slices.Collect(maps.Values(s.mu.shards))
+	s.mu.RUnlock()
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+		sem  = make(chan struct{}, 4)
+	)
+	for _, sh := range shards {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			wg.Wait()
+			return errors.Join(append(errs, ctx.Err())...)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if err := sh.FlushContext(ctx); err != nil && !errors.Is(err, engine.ErrShardClosed) {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("flush shard %d: %w", sh.ID(), err))
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
 // Close closes every shard and index.
 func (s *Store) Close() error {
 	s.mu.Lock()

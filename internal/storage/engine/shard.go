@@ -339,6 +339,10 @@ func (s *Shard) Close() error {
 // callers that want a fast next start, and by tests).
 func (s *Shard) Flush() error { return s.snapshot(context.Background(), "flush") }
 
+// FlushContext is Flush bounded by ctx; a snapshot cut short stays pending
+// and its data stays in the WAL.
+func (s *Shard) FlushContext(ctx context.Context) error { return s.snapshot(ctx, "shutdown") }
+
 // background snapshots a cold or full cache and compacts files.
 func (s *Shard) background() {
 	defer s.wg.Done()
