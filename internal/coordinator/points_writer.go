@@ -35,6 +35,11 @@ type PointsWriterOptions struct {
 	// WriteTimeout bounds one write ([coordinator] write-timeout).
 	WriteTimeout time.Duration
 	Now          func() time.Time
+	// AfterWrite, when set, is called with the points routed to shards of a
+	// write that succeeded or was partial, as 1.x hands them to its
+	// subscriber. The points borrow the request buffer: it must encode or
+	// copy them before returning, and must not block.
+	AfterWrite func(db, rp string, points []models.Point)
 }
 
 // PointsWriter writes points to the shards that own their time ranges,
@@ -175,6 +180,17 @@ func (w *PointsWriter) WritePoints(ctx context.Context, db, rp string, points []
 			}()
 		}
 		wg.Wait()
+	}
+	for _, err := range errs {
+		var pe *models.PartialWriteError
+		if err != nil && !errors.As(err, &pe) {
+			return w.fail(db, err)
+		}
+	}
+	if w.opts.AfterWrite != nil {
+		for _, b := range batches {
+			w.opts.AfterWrite(db, rp, b.points)
+		}
 	}
 	for _, err := range errs {
 		var pe *models.PartialWriteError

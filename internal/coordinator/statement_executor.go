@@ -61,6 +61,12 @@ type StatementExecutor struct {
 	// ErrNotImplemented.
 	Select SelectFunc
 
+	// Stats and Diagnostics answer SHOW STATS [FOR 'module'] and SHOW
+	// DIAGNOSTICS [FOR 'module'] from the monitor; nil answers them with
+	// ErrNotImplemented.
+	Stats       func(module string) []*query.Row
+	Diagnostics func(module string) []*query.Row
+
 	// Logger receives each statement at debug level (passwords redacted)
 	// and recovered panics; nil discards.
 	Logger *slog.Logger
@@ -190,6 +196,18 @@ func (e *StatementExecutor) executeStatement(ctx context.Context, id int, stmt i
 		res.Series = e.showUsers()
 	case *influxql.ShowGrantsForUserStatement:
 		res.Series, err = e.showGrants(s)
+	case *influxql.ShowStatsStatement:
+		if e.Stats == nil {
+			err = fmt.Errorf("%w: %s", ErrNotImplemented, stmt)
+			break
+		}
+		res.Series = e.Stats(s.Module)
+	case *influxql.ShowDiagnosticsStatement:
+		if e.Diagnostics == nil {
+			err = fmt.Errorf("%w: %s", ErrNotImplemented, stmt)
+			break
+		}
+		res.Series = e.Diagnostics(s.Module)
 	default:
 		err = fmt.Errorf("%w: %s", ErrNotImplemented, stmt)
 	}

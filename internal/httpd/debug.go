@@ -331,3 +331,20 @@ func (h *Handler) serveProfileArchive(rw *responseWriter, req *request) {
 		_ = gz.Close() // a failure is the client's truncated download
 	}
 }
+
+// serveMetrics answers GET /metrics with the statistics in Prometheus'
+// text exposition format.
+func (h *Handler) serveMetrics(rw *responseWriter, req *request) {
+	var b bytes.Buffer
+	if err := h.opts.Metrics(&b); err != nil {
+		h.httpError(rw, req, err) // an unclassified error: 500
+		return
+	}
+	ct := h.opts.MetricsContentType
+	if ct == "" {
+		ct = "text/plain; version=0.0.4; charset=utf-8"
+	}
+	rw.Header().Set("Content-Type", ct)
+	rw.WriteHeader(http.StatusOK)
+	rw.Write(b.Bytes())
+}

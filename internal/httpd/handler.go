@@ -181,6 +181,10 @@ func (h *Handler) buildRoutes() map[string]*route {
 		"/debug/requests": {name: "debug-requests", auth: debugAuth, raw: true, log: true,
 			handle: map[string]func(*responseWriter, *request){"GET": h.serveDebugRequests}},
 	}
+	if h.opts.Metrics != nil {
+		routes["/metrics"] = &route{name: "metrics", auth: debugAuth, raw: true, log: true,
+			handle: map[string]func(*responseWriter, *request){"GET": h.serveMetrics}}
+	}
 	if h.opts.PprofEnabled {
 		routes["/debug/pprof/"] = &route{name: "pprof", auth: debugAuth, raw: true, log: true,
 			handle: map[string]func(*responseWriter, *request){"GET": h.servePprof, "POST": h.servePprof}}

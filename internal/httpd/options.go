@@ -52,6 +52,12 @@ type Options struct {
 	// SharedSecret is the HMAC key of Bearer JWTs; empty disables them.
 	SharedSecret string
 
+	// Metrics writes the server's statistics in Prometheus' text format
+	// for GET /metrics (nil: no /metrics route).
+	Metrics func(w io.Writer) error
+	// MetricsContentType is the Content-Type of /metrics.
+	MetricsContentType string
+
 	// MaxRowLimit truncates non-chunked query results (0 = unlimited).
 	MaxRowLimit int
 	// MaxBodySize bounds a /write body in bytes, before and after gzip

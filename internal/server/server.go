@@ -17,6 +17,7 @@ import (
 	"github.com/stratadb/strata/internal/coordinator"
 	"github.com/stratadb/strata/internal/httpd"
 	"github.com/stratadb/strata/internal/meta"
+	"github.com/stratadb/strata/internal/services/monitor"
 	"github.com/stratadb/strata/internal/stats"
 	"github.com/stratadb/strata/internal/storage"
 	"github.com/stratadb/strata/internal/storage/engine"
@@ -40,6 +41,7 @@ type Server struct {
 	handler   *httpd.Handler
 	http      *httpd.Service
 	accessLog *os.File
+	services  serviceSet // the background services (services.go)
 }
 
 // New builds a server from cfg; nothing is opened until Open.
@@ -88,6 +90,7 @@ func (s *Server) Open() (err error) {
 
 	s.writer = coordinator.NewPointsWriter(metaClient{s.meta}, s.store, coordinator.PointsWriterOptions{
 		WriteTimeout: time.Duration(c.Coordinator.WriteTimeout),
+		AfterWrite:   s.forwardPoints, // subscriptions; a no-op until the subscriber opens
 	})
 	s.executor = &coordinator.StatementExecutor{
 		Meta:        s.meta,
@@ -132,7 +135,10 @@ func (s *Server) Open() (err error) {
 		opts.AccessLog = s.accessLog
 	}
 	httpLogger := s.logger
+	opts.Metrics = s.writeMetrics
+	opts.MetricsContentType = monitor.PrometheusContentType
 	s.handler = httpd.NewHandler(opts, pointsWriter{s.writer}, s.executor, users, s, httpLogger)
+	s.registerHTTPStatistics()
 	s.http = httpd.NewService(httpd.ServiceOptions{
 		BindAddress:        c.HTTP.BindAddress,
 		HTTPSEnabled:       c.HTTP.HTTPSEnabled,
