@@ -67,6 +67,14 @@ type StatementExecutor struct {
 	Stats       func(module string) []*query.Row
 	Diagnostics func(module string) []*query.Row
 
+	// ShowQueries and KillQuery answer SHOW QUERIES and KILL QUERY from
+	// the query engine's registry of running queries.
+	ShowQueries func() *query.Row
+	KillQuery   func(id uint64) error
+	// Attach registers a running query (its text passwords redacted) and
+	// returns the context it runs under and the function that ends it.
+	Attach func(ctx context.Context, text, db string) (context.Context, func(), error)
+
 	// Logger receives each statement at debug level (passwords redacted)
 	// and recovered panics; nil discards.
 	Logger *slog.Logger
@@ -119,6 +127,18 @@ func (e *StatementExecutor) executeQuery(ctx context.Context, q *influxql.Query,
 	if err := e.authorizeQuery(q, opts); err != nil {
 		send(&query.Result{Err: err})
 		return
+	}
+	if e.Attach != nil {
+		// The whole query is one entry of SHOW QUERIES (it lists itself,
+		// as in 1.x), bounded by query-timeout and max-concurrent-queries,
+		// and KILL QUERY cancels ctx.
+		actx, detach, err := e.Attach(ctx, q.String(), opts.Database)
+		if err != nil {
+			send(&query.Result{Err: err})
+			return
+		}
+		defer detach()
+		ctx = actx
 	}
 	for i, stmt := range q.Statements {
 		current = i
@@ -196,6 +216,18 @@ func (e *StatementExecutor) executeStatement(ctx context.Context, id int, stmt i
 		res.Series = e.showUsers()
 	case *influxql.ShowGrantsForUserStatement:
 		res.Series, err = e.showGrants(s)
+	case *influxql.ShowQueriesStatement:
+		if e.ShowQueries == nil {
+			err = fmt.Errorf("%w: %s", ErrNotImplemented, stmt)
+			break
+		}
+		res.Series = []*query.Row{e.ShowQueries()}
+	case *influxql.KillQueryStatement:
+		if e.KillQuery == nil {
+			err = fmt.Errorf("%w: %s", ErrNotImplemented, stmt)
+			break
+		}
+		err = e.KillQuery(s.QueryID)
 	case *influxql.ShowStatsStatement:
 		if e.Stats == nil {
 			err = fmt.Errorf("%w: %s", ErrNotImplemented, stmt)

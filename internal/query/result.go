@@ -1,6 +1,6 @@
-// Package query answers InfluxQL statements. This file holds the result
-// types that flow from the executor to the HTTP response encoders; they
-// mirror the JSON shape InfluxDB 1.x clients parse.
+// The result types that flow from the executor to the HTTP response
+// encoders; they mirror the JSON shape InfluxDB 1.x clients parse.
+
 package query
 
 // Row is one series of a result: a name, its tags, column names and rows of

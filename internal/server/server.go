@@ -17,6 +17,7 @@ import (
 	"github.com/stratadb/strata/internal/coordinator"
 	"github.com/stratadb/strata/internal/httpd"
 	"github.com/stratadb/strata/internal/meta"
+	"github.com/stratadb/strata/internal/query"
 	"github.com/stratadb/strata/internal/services/monitor"
 	"github.com/stratadb/strata/internal/stats"
 	"github.com/stratadb/strata/internal/storage"
@@ -37,6 +38,7 @@ type Server struct {
 	meta      *meta.Store
 	store     *storage.Store
 	writer    *coordinator.PointsWriter
+	queries   *query.Engine
 	executor  *coordinator.StatementExecutor
 	handler   *httpd.Handler
 	http      *httpd.Service
@@ -92,10 +94,26 @@ func (s *Server) Open() (err error) {
 		WriteTimeout: time.Duration(c.Coordinator.WriteTimeout),
 		AfterWrite:   s.forwardPoints, // subscriptions; a no-op until the subscriber opens
 	})
+	s.queries = query.NewEngine(query.EngineOptions{
+		MaxSelectPointN:      c.Coordinator.MaxSelectPoint,
+		MaxSelectSeriesN:     c.Coordinator.MaxSelectSeries,
+		MaxSelectBucketsN:    c.Coordinator.MaxSelectBuckets,
+		QueryTimeout:         time.Duration(c.Coordinator.QueryTimeout),
+		MaxConcurrentQueries: c.Coordinator.MaxConcurrentQueries,
+		LogQueriesAfter:      time.Duration(c.Coordinator.LogQueriesAfter),
+		Logger:               s.logger.With("service", "query"),
+	}, &query.LocalShardMapper{Meta: s.meta, Store: s.store}, s.meta)
 	s.executor = &coordinator.StatementExecutor{
 		Meta:        s.meta,
 		Store:       s.store,
 		AuthEnabled: c.HTTP.AuthEnabled,
+		Select:      s.queries.Select,
+		ShowQueries: func() *query.Row { return s.queries.Registry().ShowQueries() },
+		KillQuery:   func(id uint64) error { return s.queries.Registry().Kill(id) },
+		Attach: func(ctx context.Context, text, db string) (context.Context, func(), error) {
+			ctx, _, detach, err := s.queries.Registry().Attach(ctx, text, db)
+			return ctx, detach, err
+		},
 		Logger:      s.logger.With("service", "query"),
 	}
 	if err := s.openServices(); err != nil {
@@ -192,6 +210,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		errs = append(errs, s.http.Close())
 	}
 	errs = append(errs, s.closeServices())
+	if s.queries != nil {
+		errs = append(errs, s.queries.Close()) // kills running queries
+	}
 	if s.store != nil {
 		// Flush caches into data files while the shutdown deadline allows,
 		// so the next start needs no WAL replay. What is not flushed is

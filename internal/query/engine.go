@@ -1,0 +1,402 @@
+package query
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/influxdata/influxql"
+)
+
+// EngineOptions configure an Engine; the limits are [coordinator]'s.
+type EngineOptions struct {
+	// MaxSelectPointN fails a query that reads more points (0: no limit).
+	MaxSelectPointN int
+	// MaxSelectSeriesN fails a query that reads more series (0: no limit).
+	MaxSelectSeriesN int
+	// MaxSelectBucketsN fails a GROUP BY time query with more buckets
+	// (0: no limit).
+	MaxSelectBucketsN int
+	// QueryTimeout, MaxConcurrentQueries and LogQueriesAfter configure the
+	// engine's Registry.
+	QueryTimeout         time.Duration
+	MaxConcurrentQueries int
+	LogQueriesAfter      time.Duration
+	// Workers bounds the goroutines that read the output series of one
+	// query in parallel; 0 means GOMAXPROCS.
+	Workers int
+	// DisablePushdown makes aggregates decode every block instead of using
+	// block statistics (for benchmarks and differential tests).
+	DisablePushdown bool
+	// Logger receives slow-query and error messages; nil discards them.
+	Logger *slog.Logger
+	// Now is the clock (now() in queries); nil means time.Now.
+	Now func() time.Time
+}
+
+// Engine runs SELECT statements. It is safe for concurrent use.
+type Engine struct {
+	opts     EngineOptions
+	mapper   ShardMapper
+	meta     MetaReader
+	logger   *slog.Logger
+	registry *Registry
+}
+
+// NewEngine returns an engine that reads the shards mapper finds, with the
+// databases meta knows.
+func NewEngine(opts EngineOptions, mapper ShardMapper, meta MetaReader) *Engine {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return &Engine{
+		opts:   opts,
+		mapper: mapper,
+		meta:   meta,
+		logger: logger,
+		registry: NewRegistry(RegistryOptions{
+			MaxConcurrentQueries: opts.MaxConcurrentQueries,
+			QueryTimeout:         opts.QueryTimeout,
+			LogQueriesAfter:      opts.LogQueriesAfter,
+			Logger:               logger,
+			Now:                  opts.Now,
+		}),
+	}
+}
+
+// Registry returns the engine's registry of running queries, for SHOW
+// QUERIES and KILL QUERY. A statement executor attaches each query to it
+// (all statements of a request under one qid); Select attaches a statement
+// itself when its context carries no task.
+func (e *Engine) Registry() *Registry { return e.registry }
+
+// Close kills the running queries.
+func (e *Engine) Close() error { return e.registry.Close() }
+
+// Select runs one SELECT and calls emit with its results, in order: one
+// Result when opts.ChunkSize is 0, otherwise Results of one series (piece)
+// of at most ChunkSize rows each, with Partial set on every one but the
+// last and Row.Partial set on a piece when its series continues in the
+// next, as 1.x's chunked responses. A statement that fails is reported as a
+// Result whose Err holds 1.x's text (after the chunks already sent). The
+// StatementID of the results is left to the caller. Select returns an
+// error only when emit does (the receiver is gone).
+func (e *Engine) Select(ctx context.Context, stmt *influxql.SelectStatement, opts ExecutionOptions, emit func(*Result) error) error {
+	if TaskFromContext(ctx) == nil {
+		qctx, _, detach, err := e.registry.Attach(ctx, stmt.String(), opts.Database)
+		if err != nil {
+			return emit(&Result{Err: err})
+		}
+		defer detach()
+		ctx = qctx
+	}
+	if err := authorize(stmt, opts); err != nil {
+		return emit(&Result{Err: err})
+	}
+	now := e.opts.Now()
+	p, sets, err := e.prepare(ctx, stmt, opts, now)
+	if err == nil {
+		if cerr := ctx.Err(); cerr != nil {
+			err = context.Cause(ctx)
+		}
+	}
+	if err != nil {
+		em := newEmitter(nil, opts.ChunkSize, 0, emit)
+		return em.finish(err)
+	}
+	maxRows := 0
+	if opts.ChunkSize <= 0 && opts.MaxRowLimit > 0 {
+		// The handler cuts the result at max-row-limit; one row more tells
+		// it that rows were cut, and the rest need not be read.
+		maxRows = opts.MaxRowLimit + 1
+	}
+	em := newEmitter(p.columns, opts.ChunkSize, maxRows, emit)
+	err = e.execute(ctx, p, sets, em)
+	return em.finish(err)
+}
+
+// authorize checks that the user may read every database the statement
+// reads (nil User: authentication is off).
+func authorize(stmt *influxql.SelectStatement, opts ExecutionOptions) error {
+	u := opts.User
+	if u == nil || u.IsAdmin() {
+		return nil
+	}
+	for _, src := range stmt.Sources {
+		m, ok := src.(*influxql.Measurement)
+		if !ok {
+			continue
+		}
+		db := m.Database
+		if db == "" {
+			db = opts.Database
+		}
+		if db != "" && !u.CanRead(db) {
+			return &AuthorizationError{User: u.Name(), Statement: stmt.String(), Database: db}
+		}
+	}
+	return nil
+}
+
+// prepare compiles, maps and plans a statement, and resolves its series.
+func (e *Engine) prepare(ctx context.Context, stmt *influxql.SelectStatement, opts ExecutionOptions, now time.Time) (*plan, []*tagSet, error) {
+	c, err := compile(stmt, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := e.resolveSources(c.stmt, opts); err != nil {
+		return nil, nil, err
+	}
+	readMin, readMax := c.tmin, c.tmax
+	if c.interval > 0 && e.opts.MaxSelectBucketsN > 0 {
+		w := windower{interval: c.interval, offset: c.ivOffset, loc: c.loc}
+		last := w.start(c.tmax)
+		if c.tmin == influxql.MinTime {
+			// Without a lower bound only the last buckets the limit allows
+			// are read, as 1.x maps its shards.
+			if span := c.interval * int64(e.opts.MaxSelectBucketsN-1); span/c.interval == int64(e.opts.MaxSelectBucketsN-1) && last > influxql.MinTime+span {
+				readMin = last - span
+			}
+		} else if n := (last-w.start(c.tmin))/c.interval + 1; n > int64(e.opts.MaxSelectBucketsN) {
+			return nil, nil, &LimitError{Kind: ErrMaxSelectBucketsLimit, N: int(n), Limit: e.opts.MaxSelectBucketsN}
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, context.Cause(ctx)
+	}
+	sources, err := e.mapSources(ctx, c.stmt, readMin, readMax)
+	if err != nil {
+		return nil, nil, err
+	}
+	rewritten, err := rewriteFields(c.stmt, sources)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := validateTypes(rewritten); err != nil {
+		return nil, nil, err
+	}
+	p := &plan{
+		c:          c,
+		stmt:       rewritten,
+		columns:    rewritten.ColumnNames(),
+		sources:    sources,
+		dims:       dimensions(rewritten),
+		limit:      rewritten.Limit,
+		offset:     rewritten.Offset,
+		slimit:     rewritten.SLimit,
+		soffset:    rewritten.SOffset,
+		readMin:    readMin,
+		readMax:    readMax,
+		noPushdown: e.opts.DisablePushdown,
+		seed:       xxhash.Sum64String(stmt.String()) ^ uint64(now.UnixNano()),
+	}
+	p.planCondition(typeRefs(c.cond, rewritten.Sources, newFieldMapper(sources)))
+	if len(c.calls) > 0 {
+		if err := p.buildAgg(); err != nil {
+			return nil, nil, err
+		}
+	} else {
+		p.buildRaw()
+	}
+	sets, err := e.resolveSeries(ctx, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, sets, nil
+}
+
+// typeRefs assigns field and tag types to the references of a condition,
+// as influxql's RewriteFields does to the fields.
+func typeRefs(cond influxql.Expr, sources influxql.Sources, m *fieldMapper) influxql.Expr {
+	if cond == nil {
+		return nil
+	}
+	cond = influxql.CloneExpr(cond)
+	influxql.WalkFunc(cond, func(n influxql.Node) {
+		ref, ok := n.(*influxql.VarRef)
+		if !ok || (ref.Type != influxql.Unknown && ref.Type != influxql.AnyField) {
+			return
+		}
+		typ := influxql.EvalType(ref, sources, m)
+		if typ == influxql.Tag && ref.Type == influxql.AnyField {
+			return
+		}
+		ref.Type = typ
+	})
+	return cond
+}
+
+// validateTypes rejects expressions that mix incompatible types, with 1.x's
+// "type error" text.
+func validateTypes(stmt *influxql.SelectStatement) error {
+	valuer := influxql.TypeValuerEval{TypeMapper: callTypes{}}
+	for _, f := range stmt.Fields {
+		if _, err := valuer.EvalType(f.Expr); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// callTypes maps calls to their result types for validateTypes.
+type callTypes struct{}
+
+func (callTypes) MapType(*influxql.Measurement, string) influxql.DataType { return influxql.Unknown }
+
+func (callTypes) CallType(name string, args []influxql.DataType) (influxql.DataType, error) {
+	return (&fieldMapper{}).CallType(name, args)
+}
+
+// jobMsg is a batch of output rows of one tag set, or its error.
+type jobMsg struct {
+	rows [][]any
+	err  error
+}
+
+// errStopped ends the workers of a query whose consumer stopped early.
+var errStopped = errors.New("query stopped")
+
+// execute runs the tag sets on a bounded pool of workers and hands their
+// rows to the emitter in order. A tag set's rows travel in batches over a
+// small buffered channel, so a worker that runs ahead blocks instead of
+// buffering its whole output; the consumer always drains the earliest tag
+// set, which was started first, so the pool cannot deadlock.
+func (e *Engine) execute(ctx context.Context, p *plan, sets []*tagSet, em *emitter) error {
+	if len(sets) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(errStopped)
+	rc := &readCtx{ctx: ctx, maxPoints: e.opts.MaxSelectPointN, tmin: p.readMin, tmax: p.readMax}
+	workers := min(e.opts.Workers, len(sets))
+
+	type job struct {
+		ts  *tagSet
+		out chan jobMsg
+	}
+	jobs := make(chan *job, workers)
+	sem := make(chan struct{}, workers)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(jobs)
+		for _, ts := range sets {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			j := &job{ts: ts, out: make(chan jobMsg, 4)}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				defer close(j.out)
+				e.runJob(ctx, rc, p, j.ts, j.out, max(1, e.opts.Workers/len(sets)))
+			}()
+			select {
+			case jobs <- j:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+
+	var err error
+consume:
+	for j := range jobs {
+		em.begin(j.ts.name, j.ts.tags)
+		for msg := range j.out {
+			if msg.err != nil {
+				err = msg.err
+				break consume
+			}
+			for _, row := range msg.rows {
+				if aerr := em.add(row); aerr != nil {
+					err = aerr
+					break consume
+				}
+				if em.full() {
+					break consume
+				}
+			}
+		}
+	}
+	cancel(errStopped)
+	// Let blocked workers finish.
+	for j := range jobs {
+		for range j.out {
+		}
+	}
+	wg.Wait()
+	if err == nil {
+		if cerr := context.Cause(ctx); cerr != nil && !errors.Is(cerr, errStopped) {
+			err = cerr
+		}
+	}
+	if errors.Is(err, errStopped) {
+		err = nil
+	}
+	return err
+}
+
+// runJob computes one tag set and sends its rows in batches.
+func (e *Engine) runJob(ctx context.Context, rc *readCtx, p *plan, ts *tagSet, out chan<- jobMsg, par int) {
+	const batchSize = 256
+	var batch [][]any
+	send := func(m jobMsg) bool {
+		select {
+		case out <- m:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	sink := func(row []any) (bool, error) {
+		batch = append(batch, row)
+		if len(batch) >= batchSize {
+			if !send(jobMsg{rows: batch}) {
+				return false, nil
+			}
+			batch = nil
+		}
+		return true, nil
+	}
+	var err error
+	defer func() {
+		// A panic here is a bug; it fails this query, not the server.
+		if r := recover(); r != nil {
+			e.logger.Error("query panicked", "panic", r, "stack", string(debug.Stack()))
+			send(jobMsg{err: fmt.Errorf("BUG: query panicked: %v", r)})
+		}
+	}()
+	if p.raw != nil {
+		err = e.runRaw(rc, p, ts, sink)
+	} else {
+		x := &aggRun{p: p, ap: p.agg, rc: rc, par: par, rng: rand.New(rand.NewPCG(p.seed, xxhash.Sum64String(ts.name+"\x00"+ts.key)))}
+		err = x.run(ts, sink)
+	}
+	if err != nil {
+		send(jobMsg{err: err})
+		return
+	}
+	if len(batch) > 0 {
+		send(jobMsg{rows: batch})
+	}
+}
