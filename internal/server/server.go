@@ -114,7 +114,7 @@ func (s *Server) Open() (err error) {
 			ctx, _, detach, err := s.queries.Registry().Attach(ctx, text, db)
 			return ctx, detach, err
 		},
-		Logger:      s.logger.With("service", "query"),
+		Logger: s.logger.With("service", "query"),
 	}
 	if err := s.openServices(); err != nil {
 		return err
