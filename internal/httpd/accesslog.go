@@ -83,6 +83,22 @@ func logUsername(req *request) string {
 // which re-encodes the whole query (turning [REDACTED] into
 // %5BREDACTED%5D and reordering parameters), only the affected values
 // change.
+// redactQuery hides the passwords of an InfluxQL query. influxql.Sanitize
+// alone is not enough: it misses `bob='pw'` without spaces and cuts a
+// quoted password at its first space. A query that mentions a password is
+// parsed and printed again (statements print passwords as [REDACTED]); one
+// that does not parse is hidden whole, since its password cannot be found.
+func redactQuery(q string) string {
+	if !strings.Contains(strings.ToLower(q), "password") {
+		return q
+	}
+	parsed, err := influxql.ParseQuery(q)
+	if err != nil {
+		return "[REDACTED]"
+	}
+	return parsed.String()
+}
+
 func redactURI(u *url.URL) string {
 	uri := u.RequestURI()
 	if u.RawQuery == "" {
@@ -102,9 +118,9 @@ func redactURI(u *url.URL) string {
 		case "q":
 			q, err := url.QueryUnescape(value)
 			if err != nil {
-				continue
+				q = value
 			}
-			if s := influxql.Sanitize(q); s != q {
+			if s := redactQuery(q); s != q {
 				parts[i] = key + "=" + url.QueryEscape(s)
 			}
 		}
