@@ -5,7 +5,7 @@ BIN := bin
 DATA ?= ./data
 # Race detector on for every test run (the brief asks for it in CI).
 RACE ?= -race
-FUZZTIME ?= 5s
+FUZZTIME ?= 3000x
 
 .PHONY: help build run test deps check lint fmt unit e2e fuzz-smoke bench bench-go clean
 
