@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,10 +46,11 @@ type PointsWriterOptions struct {
 // PointsWriter writes points to the shards that own their time ranges,
 // creating shard groups on demand.
 type PointsWriter struct {
-	meta  MetaClient
-	store ShardStore
-	opts  PointsWriterOptions
-	stats writeStats
+	meta    MetaClient
+	store   ShardStore
+	opts    PointsWriterOptions
+	stats   writeStats
+	scratch sync.Pool // *writeScratch
 }
 
 type writeStats struct {
@@ -84,6 +86,73 @@ type shardBatch struct {
 	points []models.Point
 }
 
+// writeScratch is the reusable space of one write: the shard of each
+// point, and the points regrouped by shard when a request spans shards.
+type writeScratch struct {
+	shardOf []uint64
+	grouped []models.Point
+	batches []shardBatch
+	counts  []int
+	next    []int
+}
+
+func (w *PointsWriter) getScratch(n int) *writeScratch {
+	sc, _ := w.scratch.Get().(*writeScratch)
+	if sc == nil {
+		sc = &writeScratch{}
+	}
+	sc.shardOf = slices.Grow(sc.shardOf[:0], n)[:n]
+	clear(sc.shardOf)
+	return sc
+}
+
+// partition groups the kept points (shardOf != 0) by shard, in request
+// order within each shard, into one contiguous pooled slice.
+func (sc *writeScratch) partition(points []models.Point, shardOf []uint64) []shardBatch {
+	sc.batches = sc.batches[:0]
+	sc.counts = sc.counts[:0]
+	kept := 0
+	for _, id := range shardOf {
+		if id == 0 {
+			continue
+		}
+		kept++
+		k := sc.batchIndex(id)
+		if k == len(sc.batches) {
+			sc.batches = append(sc.batches, shardBatch{id: id})
+			sc.counts = append(sc.counts, 0)
+		}
+		sc.counts[k]++
+	}
+	sc.grouped = slices.Grow(sc.grouped[:0], kept)[:kept]
+	sc.next = sc.next[:0]
+	off := 0
+	for k := range sc.batches {
+		sc.next = append(sc.next, off)
+		sc.batches[k].points = sc.grouped[off : off+sc.counts[k] : off+sc.counts[k]]
+		off += sc.counts[k]
+	}
+	for i, id := range shardOf {
+		if id == 0 {
+			continue
+		}
+		k := sc.batchIndex(id)
+		sc.grouped[sc.next[k]] = points[i]
+		sc.next[k]++
+	}
+	return sc.batches
+}
+
+// batchIndex is the index of the batch of shard id, or len(batches). A
+// request spans few shards, so a scan beats a map.
+func (sc *writeScratch) batchIndex(id uint64) int {
+	k := 0
+	for k < len(sc.batches) && sc.batches[k].id != id {
+		k++
+	}
+	return k
+}
+
 // WritePoints writes points to db/rp (rp "" is the default policy). It
 // returns nil; a *models.PartialWriteError when some points were dropped
 // and the rest written; *models.DatabaseNotFoundError or
@@ -112,7 +181,6 @@ func (w *PointsWriter) WritePoints(ctx context.Context, db, rp string, points []
 
 	now := w.opts.Now()
 	var (
-		batches []shardBatch
 		groups  []*meta.ShardGroupInfo // found so far, to skip meta for later points
 		dropped int
 		reason  string
@@ -127,6 +195,14 @@ func (w *PointsWriter) WritePoints(ctx context.Context, db, rp string, points []
 	if rpi.FutureWriteLimit > 0 {
 		newest = now.Add(rpi.FutureWriteLimit).UnixNano()
 	}
+	// First pass: the shard of every point (0 = dropped). Almost every
+	// request lands in one shard; only when it does not are the points
+	// copied, into pooled scratch space, grouped by shard.
+	scratch := w.getScratch(len(points))
+	defer w.scratch.Put(scratch)
+	shardOf := scratch.shardOf
+	var firstShard uint64
+	single := true
 	for i := range points {
 		t := points[i].Time
 		if t < oldest || t > newest {
@@ -153,14 +229,21 @@ func (w *PointsWriter) WritePoints(ctx context.Context, db, rp string, points []
 			groups = append(groups, sg)
 		}
 		id := sg.Shards[0].ID
-		k := 0
-		for k < len(batches) && batches[k].id != id {
-			k++
+		shardOf[i] = id
+		if firstShard == 0 {
+			firstShard = id
+		} else if id != firstShard {
+			single = false
 		}
-		if k == len(batches) {
-			batches = append(batches, shardBatch{id: id})
-		}
-		batches[k].points = append(batches[k].points, points[i])
+	}
+	var batches []shardBatch
+	switch {
+	case firstShard == 0:
+		// Every point was dropped.
+	case single && dropped == 0:
+		batches = append(scratch.batches[:0], shardBatch{id: firstShard, points: points})
+	default:
+		batches = scratch.partition(points, shardOf)
 	}
 
 	var partial *models.PartialWriteError
