@@ -45,6 +45,10 @@ type DataDropper interface {
 // client is gone; the function should then stop and return it.
 type SelectFunc func(ctx context.Context, stmt *influxql.SelectStatement, opts query.ExecutionOptions, emit func(*query.Result) error) error
 
+// ExplainFunc runs an EXPLAIN statement and passes its result to emit, as
+// SelectFunc does.
+type ExplainFunc func(ctx context.Context, stmt *influxql.ExplainStatement, opts query.ExecutionOptions, emit func(*query.Result) error) error
+
 // StatementExecutor runs InfluxQL queries: the meta statements itself, and
 // SELECT through the Select hook. The zero value of every optional field
 // works; Meta and Store are required.
@@ -60,6 +64,10 @@ type StatementExecutor struct {
 	// Select runs SELECT statements; nil answers them with
 	// ErrNotImplemented.
 	Select SelectFunc
+
+	// Explain runs EXPLAIN [ANALYZE] statements (query.Engine.Explain);
+	// nil answers them with ErrNotImplemented.
+	Explain ExplainFunc
 
 	// Stats and Diagnostics answer SHOW STATS [FOR 'module'] and SHOW
 	// DIAGNOSTICS [FOR 'module'] from the monitor; nil answers them with
@@ -81,6 +89,14 @@ type StatementExecutor struct {
 
 	// Now is the clock of DROP SHARD's deletion time; nil is time.Now.
 	Now func() time.Time
+
+	// --- schema, delete, continuous query and subscription statements ---
+
+	// Series reads the series index and the shards for SHOW MEASUREMENTS,
+	// SERIES, TAG KEYS, TAG VALUES, FIELD KEYS and their cardinalities,
+	// and deletes for DELETE, DROP SERIES and DROP MEASUREMENT; nil uses
+	// Store when it implements SeriesStore (as *storage.Store does).
+	Series SeriesStore
 }
 
 // ExecuteQuery runs the statements of q in order and sends their results
@@ -101,11 +117,15 @@ func (e *StatementExecutor) ExecuteQuery(ctx context.Context, q *influxql.Query,
 }
 
 func (e *StatementExecutor) executeQuery(ctx context.Context, q *influxql.Query, opts query.ExecutionOptions, out chan<- *query.Result) {
+	// Results are sent while the request lives; the statements run under
+	// runCtx, which KILL QUERY and query-timeout also end. A query ended
+	// that way still tells its client why (1.x's "query interrupted").
+	reqCtx := ctx
 	send := func(r *query.Result) bool {
 		select {
 		case out <- r:
 			return true
-		case <-ctx.Done():
+		case <-reqCtx.Done():
 			return false
 		}
 	}
@@ -140,9 +160,20 @@ func (e *StatementExecutor) executeQuery(ctx context.Context, q *influxql.Query,
 		defer detach()
 		ctx = actx
 	}
+	// stopped reports whether the statements must stop, sending the reason
+	// when the query was killed or timed out rather than abandoned.
+	stopped := func(i int) bool {
+		if ctx.Err() == nil {
+			return false
+		}
+		if reqCtx.Err() == nil {
+			send(&query.Result{StatementID: i, Err: context.Cause(ctx)})
+		}
+		return true
+	}
 	for i, stmt := range q.Statements {
 		current = i
-		if ctx.Err() != nil {
+		if stopped(i) {
 			return
 		}
 		log.Debug("executing statement", "statement", stmt.String(), "database", opts.Database)
@@ -150,8 +181,8 @@ func (e *StatementExecutor) executeQuery(ctx context.Context, q *influxql.Query,
 		if err == nil {
 			continue
 		}
-		if ctx.Err() != nil {
-			return // the client is gone or the query was killed
+		if stopped(i) {
+			return // the client is gone, or the query was killed or timed out
 		}
 		if !errors.Is(err, errFailed) && !send(&query.Result{StatementID: i, Err: err}) {
 			return
@@ -171,6 +202,11 @@ func (e *StatementExecutor) executeQuery(ctx context.Context, q *influxql.Query,
 func (e *StatementExecutor) executeStatement(ctx context.Context, id int, stmt influxql.Statement, opts query.ExecutionOptions, send func(*query.Result) bool) error {
 	if s, ok := stmt.(*influxql.SelectStatement); ok {
 		return e.executeSelect(ctx, id, s, opts, send)
+	}
+	// EXPLAIN goes to the query engine like SELECT (added with the engine's
+	// EXPLAIN support).
+	if s, ok := stmt.(*influxql.ExplainStatement); ok && e.Explain != nil {
+		return e.executeExplain(ctx, id, s, opts, send)
 	}
 	res := &query.Result{StatementID: id}
 	if opts.ReadOnly && changesState(stmt) {
@@ -240,6 +276,49 @@ func (e *StatementExecutor) executeStatement(ctx context.Context, id int, stmt i
 			break
 		}
 		res.Series = e.Diagnostics(s.Module)
+	// --- schema, delete, continuous query and subscription statements ---
+	case *influxql.ShowMeasurementsStatement:
+		res.Series, err = e.showMeasurements(s, opts)
+	case *influxql.ShowSeriesStatement:
+		res.Series, err = e.showSeries(s, opts)
+	case *influxql.ShowTagKeysStatement:
+		res.Series, err = e.showTagKeys(s, opts)
+	case *influxql.ShowTagValuesStatement:
+		res.Series, err = e.showTagValues(s, opts)
+	case *influxql.ShowFieldKeysStatement:
+		res.Series, err = e.showFieldKeys(s, opts)
+	case *influxql.ShowMeasurementCardinalityStatement:
+		res.Series, err = e.showMeasurementCardinality(s, opts)
+	case *influxql.ShowSeriesCardinalityStatement:
+		res.Series, err = e.showSeriesCardinality(s, opts)
+	case *influxql.ShowTagKeyCardinalityStatement:
+		res.Series, err = e.showTagKeyCardinality(s, opts)
+	case *influxql.ShowTagValuesCardinalityStatement:
+		res.Series, err = e.showTagValuesCardinality(s, opts)
+	case *influxql.ShowFieldKeyCardinalityStatement:
+		res.Series, err = e.showFieldKeyCardinality(s, opts)
+	case *influxql.DropMeasurementStatement:
+		err = e.dropMeasurement(ctx, s, opts.Database)
+	case *influxql.DropSeriesStatement:
+		err = e.dropSeries(ctx, s, opts.Database)
+	case *influxql.DeleteSeriesStatement:
+		err = e.deleteSeries(ctx, s, opts.Database)
+	case *influxql.CreateContinuousQueryStatement:
+		var q *influxql.CreateContinuousQueryStatement
+		if q, err = e.createContinuousQuery(s, opts); err == nil && opts.ReadOnly {
+			// 1.x warns with the qualified text it stored.
+			res.Messages = []*query.Message{readOnlyWarning(q)}
+		}
+	case *influxql.DropContinuousQueryStatement:
+		err = e.dropContinuousQuery(s)
+	case *influxql.ShowContinuousQueriesStatement:
+		res.Series = e.showContinuousQueries()
+	case *influxql.CreateSubscriptionStatement:
+		err = e.createSubscription(s)
+	case *influxql.DropSubscriptionStatement:
+		err = e.dropSubscription(s)
+	case *influxql.ShowSubscriptionsStatement:
+		res.Series = e.showSubscriptions()
 	default:
 		err = fmt.Errorf("%w: %s", ErrNotImplemented, stmt)
 	}
@@ -288,6 +367,27 @@ func (e *StatementExecutor) executeSelect(ctx context.Context, id int, s *influx
 			res.Messages = []*query.Message{warning}
 		}
 		send(res)
+	}
+	return nil
+}
+
+// executeExplain hands an EXPLAIN to the Explain hook, numbering its
+// result.
+func (e *StatementExecutor) executeExplain(ctx context.Context, id int, s *influxql.ExplainStatement, opts query.ExecutionOptions, send func(*query.Result) bool) error {
+	failed := false
+	err := e.Explain(ctx, s, opts, func(r *query.Result) error {
+		r.StatementID = id
+		failed = failed || r.Err != nil
+		if !send(r) {
+			return ctx.Err()
+		}
+		return nil
+	})
+	switch {
+	case err != nil:
+		return err
+	case failed:
+		return errFailed
 	}
 	return nil
 }

@@ -177,12 +177,12 @@ func TestDropStorageFailure(t *testing.T) {
 
 func TestNotImplemented(t *testing.T) {
 	e := newEnv(t, envOptions{})
-	res, err := e.run("SHOW MEASUREMENTS ON db0; SHOW DATABASES", query.ExecutionOptions{})
+	res, err := e.run("SHOW STATS; SHOW DATABASES", query.ExecutionOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(res) != 2 || !errors.Is(res[0].Err, coordinator.ErrNotImplemented) ||
-		res[0].Err.Error() != "statement not supported yet: SHOW MEASUREMENTS ON db0" ||
+		res[0].Err.Error() != "statement not supported yet: SHOW STATS" ||
 		!errors.Is(res[1].Err, coordinator.ErrNotExecuted) || res[1].StatementID != 1 {
 		t.Fatalf("got %+v", res)
 	}

@@ -1,9 +1,11 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -11,11 +13,13 @@ import (
 	"github.com/stratadb/strata/internal/config"
 	"github.com/stratadb/strata/internal/models"
 	"github.com/stratadb/strata/internal/query"
+	"github.com/stratadb/strata/internal/services/continuousquery"
 	"github.com/stratadb/strata/internal/services/monitor"
 	"github.com/stratadb/strata/internal/services/precreator"
 	"github.com/stratadb/strata/internal/services/retention"
 	"github.com/stratadb/strata/internal/services/subscriber"
 	"github.com/stratadb/strata/internal/stats"
+	"github.com/stratadb/strata/internal/vfs"
 )
 
 // service is the lifecycle every background service shares. Close stops
@@ -31,12 +35,11 @@ type serviceSet struct {
 	subscriber *subscriber.Service
 	precreator *precreator.Service
 	retention  *retention.Service
-	// Continuous queries belong here once the SELECT engine can run them:
-	// built in openServices from [continuous_queries] with the query
-	// executor and the points writer, and opened after the subscriber
-	// (their INTO writes are forwarded like any other write) and before the
-	// monitor (so that its statistics include theirs).
-	monitor *monitor.Monitor
+	// continuousQueries runs through the statement executor; it opens
+	// after the subscriber (its INTO writes are forwarded like any other
+	// write) and before the monitor (whose statistics include its own).
+	continuousQueries *continuousquery.Service
+	monitor           *monitor.Monitor
 
 	// opened lists the services in the order they were opened;
 	// closeServices closes them in reverse.
@@ -77,6 +80,17 @@ func (s *Server) openServices() error {
 		Enabled:       c.Retention.Enabled,
 		CheckInterval: time.Duration(c.Retention.CheckInterval),
 	}, s.meta, s.store, retention.Options{Logger: s.logger.With("service", "retention")})
+	sv.continuousQueries = continuousquery.New(continuousquery.Config{
+		Enabled:           c.ContinuousQueries.Enabled,
+		LogEnabled:        c.ContinuousQueries.LogEnabled,
+		QueryStatsEnabled: c.ContinuousQueries.QueryStatsEnabled && c.Monitor.StoreEnabled,
+		RunInterval:       time.Duration(c.ContinuousQueries.RunInterval),
+	}, s.meta, s.executor, continuousquery.Options{
+		Logger:       s.logger.With("service", "continuous_querier"),
+		FS:           vfs.Default,
+		StatePath:    filepath.Join(c.Meta.Dir, continuousQueryStateFile),
+		OnQueryStats: s.writeCQStats,
+	})
 	sv.monitor = monitor.New(monitor.Config{
 		StoreEnabled:  c.Monitor.StoreEnabled,
 		StoreDatabase: c.Monitor.StoreDatabase,
@@ -93,7 +107,7 @@ func (s *Server) openServices() error {
 		{"subscriber", sv.subscriber},
 		{"shard precreation", sv.precreator},
 		{"retention", sv.retention},
-		// {"continuous queries", sv.continuousQueries},
+		{"continuous queries", sv.continuousQueries},
 		{"monitor", sv.monitor},
 	} {
 		if err := ns.svc.Open(); err != nil {
@@ -148,13 +162,46 @@ func (s *Server) forwardPoints(db, rp string, points []models.Point) {
 	}
 }
 
-// serviceStatistics returns the background services' statistics (today
-// the subscriber's; the others have none).
+// serviceStatistics returns the background services' statistics: the
+// subscriber's and the continuous queries' (the others have none).
 func (s *Server) serviceStatistics() []stats.Statistic {
-	if s.services.subscriber == nil {
-		return nil
+	var out []stats.Statistic
+	if s.services.subscriber != nil {
+		out = append(out, s.services.subscriber.Statistics(map[string]string{})...)
 	}
-	return s.services.subscriber.Statistics(map[string]string{})
+	if s.services.continuousQueries != nil {
+		out = append(out, s.services.continuousQueries.Statistics(map[string]string{})...)
+	}
+	return out
+}
+
+// continuousQueryStateFile, in the meta directory, holds the last run of
+// each continuous query, so that a restart catches up what it missed.
+const continuousQueryStateFile = "cq_state.json"
+
+// writeCQStats stores one continuous query run as 1.x's "cq_query" point
+// in the monitor's database ([continuous_queries] query-stats-enabled).
+func (s *Server) writeCQStats(st continuousquery.QueryStats) {
+	stat := stats.Statistic{
+		Name: "cq_query",
+		Tags: map[string]string{"db": st.Database, "cq": st.Name},
+		Values: map[string]any{
+			"durationNs":      st.Duration.Nanoseconds(),
+			"startTime":       st.Start.UnixNano(),
+			"endTime":         st.End.UnixNano(),
+			"pointsWrittenOK": st.PointsWritten,
+		},
+	}
+	timeout := time.Duration(s.cfg.Coordinator.WriteTimeout)
+	if timeout <= 0 {
+		timeout = 10 * time.Second // 1.x's default write-timeout
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	points := monitor.Points([]stats.Statistic{stat}, time.Now())
+	if err := s.writer.WritePoints(ctx, s.cfg.Monitor.StoreDatabase, monitor.RetentionPolicyName, points); err != nil {
+		s.logger.Warn("cannot store continuous query statistics", "err", err)
+	}
 }
 
 // allStatistics is what the monitor stores and shows: the components'
