@@ -51,9 +51,22 @@ func (e *seriesEntry) column(field []byte) *column {
 }
 
 type cacheStripe struct {
-	mu     sync.Mutex // guards series
+	mu     sync.Mutex // guards series and names
 	series map[uint64]*seriesEntry
+	// names interns field names, so that a million series with the same
+	// ten fields hold ten strings, not ten million.
+	names map[string]string
 }
+
+// Fixed memory of the cache's structures, counted in its size so that
+// cache-snapshot-memory-size and cache-max-memory-size bound real memory
+// also at high cardinality (one value per column): a column (struct, its
+// pointer in the series entry, slice headers) and a series entry (struct,
+// map slot).
+const (
+	columnOverhead = 128
+	seriesOverhead = 96
+)
 
 // Cache holds values written since the last snapshot, by series id and
 // field. It is safe for concurrent use.
@@ -67,6 +80,7 @@ func newCache() *Cache {
 	c := &Cache{}
 	for i := range c.stripes {
 		c.stripes[i].series = make(map[uint64]*seriesEntry)
+		c.stripes[i].names = make(map[string]string)
 	}
 	return c
 }
@@ -77,18 +91,35 @@ func (c *Cache) Size() int64 { return c.size.Load() }
 // Values returns the number of values held.
 func (c *Cache) Values() int64 { return c.points.Load() }
 
-// writeField appends one value; the caller holds the stripe lock.
-func (c *Cache) writeFieldLocked(e *seriesEntry, f *models.Field, t int64) int64 {
+// writeFieldLocked appends one value and returns the bytes it added; the
+// caller holds the stripe lock.
+func (c *Cache) writeFieldLocked(st *cacheStripe, e *seriesEntry, f *models.Field, t int64) int64 {
 	col := e.column(f.Key)
+	var added int64
+	if col != nil && col.typ != f.Type {
+		// The shard's field types forbid this; it can only follow a drop
+		// of the measurement. Mixing types would corrupt the column, so
+		// the old values (dropped) go.
+		added -= col.bytes() + columnOverhead
+		c.points.Add(-int64(col.len()))
+		e.cols = slices.DeleteFunc(e.cols, func(x *column) bool { return x == col })
+		col = nil
+	}
 	if col == nil {
-		col = &column{field: string(f.Key), typ: f.Type, sorted: true}
+		name, ok := st.names[string(f.Key)]
+		if !ok {
+			name = string(f.Key)
+			st.names[name] = name
+		}
+		col = &column{field: name, typ: f.Type, sorted: true}
 		e.cols = append(e.cols, col)
+		added += columnOverhead
 	}
 	if n := len(col.times); n > 0 && t <= col.times[n-1] {
 		col.sorted = false
 	}
 	col.times = append(col.times, t)
-	added := int64(16)
+	added += 16
 	if f.Type == models.String {
 		s := string(f.Str)
 		col.strs = append(col.strs, s)
@@ -104,13 +135,14 @@ func (c *Cache) WritePoint(id uint64, fields []models.Field, t int64) {
 	st := &c.stripes[id%cacheStripes]
 	st.mu.Lock()
 	e := st.series[id]
+	var added int64
 	if e == nil {
 		e = &seriesEntry{}
 		st.series[id] = e
+		added += seriesOverhead
 	}
-	var added int64
 	for i := range fields {
-		added += c.writeFieldLocked(e, &fields[i], t)
+		added += c.writeFieldLocked(st, e, &fields[i], t)
 	}
 	st.mu.Unlock()
 	c.size.Add(added)
@@ -142,17 +174,21 @@ func (c *Cache) DeleteRange(id uint64, min, max int64) {
 	var removedBytes, removedVals int64
 	kept := e.cols[:0]
 	for _, col := range e.cols {
+		c.sortColumnLocked(col)
 		before, beforeN := col.bytes(), int64(col.len())
 		col.deleteRange(min, max)
 		removedBytes += before - col.bytes()
 		removedVals += beforeN - int64(col.len())
 		if col.len() > 0 {
 			kept = append(kept, col)
+		} else {
+			removedBytes += columnOverhead
 		}
 	}
 	e.cols = kept
 	if len(kept) == 0 {
 		delete(st.series, id)
+		removedBytes += seriesOverhead
 	}
 	c.size.Add(-removedBytes)
 	c.points.Add(-removedVals)
@@ -177,6 +213,15 @@ func (col *column) deleteRange(min, max int64) {
 		}
 	}
 	col.times, col.bits, col.strs = times, bits, strs
+}
+
+// sortColumnLocked sorts a column and takes the overwritten values it
+// dropped off the cache's counters. The caller holds the stripe lock.
+func (c *Cache) sortColumnLocked(col *column) {
+	beforeBytes, beforeN := col.bytes(), col.len()
+	col.sortLocked()
+	c.size.Add(col.bytes() - beforeBytes)
+	c.points.Add(int64(col.len() - beforeN))
 }
 
 // sortLocked sorts a column by time, keeping the last written value of
@@ -244,7 +289,7 @@ func (c *Cache) Read(id uint64, field string) (cacheColumn, bool) {
 	if col == nil || col.len() == 0 {
 		return cacheColumn{}, false
 	}
-	col.sortLocked()
+	c.sortColumnLocked(col)
 	return cacheColumn{
 		id: id, field: field, typ: col.typ,
 		times: slices.Clone(col.times), bits: slices.Clone(col.bits), strs: slices.Clone(col.strs),
@@ -293,7 +338,7 @@ func (c *Cache) columns() []cacheColumn {
 				if col.len() == 0 {
 					continue
 				}
-				col.sortLocked()
+				c.sortColumnLocked(col)
 				out = append(out, cacheColumn{id: id, field: col.field, typ: col.typ, times: col.times, bits: col.bits, strs: col.strs})
 			}
 		}

@@ -112,17 +112,47 @@ func (l *rateLimiter) wait(ctx context.Context, n int64) {
 	}
 }
 
-// compactionMarker records a compaction whose output has been installed
-// but whose inputs may not all be deleted yet. At open, the inputs of a
-// marker whose output exists are deleted; so a crash between installing the
-// output and deleting the inputs never leaves both (which would bring back
-// data deleted afterwards from the output only).
+// compactionMarker is the on-disk state of a compaction, named after its
+// output (<output>.compacting). It is written, pending, before the output
+// is installed, and rewritten as committed — the commit point — once the
+// output holds every tombstone its inputs received meanwhile; the shard
+// then swaps the files. At open and in cleanMarkers:
+//
+//   - pending: the compaction never committed; its output (if installed)
+//     is deleted and the inputs stay;
+//   - committed: the inputs are deleted (whether or not the output still
+//     exists: a later compaction may have replaced it).
+//
+// So a crash or a failed step at any point leaves either the inputs or
+// the output in use, never both and never an output lacking deletes.
 type compactionMarker struct {
-	Output string   `json:"output"`
-	Inputs []string `json:"inputs"`
+	Output    string   `json:"output"`
+	Inputs    []string `json:"inputs"`
+	Committed bool     `json:"committed"`
 }
 
 const markerSuffix = ".compacting"
+
+func (s *Shard) writeMarker(m compactionMarker) error {
+	data, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	return vfs.WriteFileAtomic(s.fs, filepath.Join(s.dir, m.Output+markerSuffix), data)
+}
+
+// removeDataFile removes a data file, then its tombstone file; the
+// tombstone file stays when the data file could not be removed, so that a
+// file left behind never comes back without its deletes.
+func removeDataFile(fsys vfs.FS, path string) error {
+	if err := fsys.Remove(path); err != nil && !errors.Is(err, errNotExist) {
+		return err
+	}
+	if err := fsys.Remove(path + ".tombstone"); err != nil && !errors.Is(err, errNotExist) {
+		return err
+	}
+	return nil
+}
 
 // plan picks the files of the next compaction, or nil.
 func (s *Shard) plan(files []*dataFile) (inputs []*dataFile, level int) {
@@ -167,6 +197,8 @@ func (s *Shard) plan(files []*dataFile) (inputs []*dataFile, level int) {
 
 // maybeCompact runs one planned compaction, if any.
 func (s *Shard) maybeCompact() {
+	s.compactMu.Lock()
+	defer s.compactMu.Unlock()
 	s.cleanMarkers()
 	files := s.acquireFiles()
 	inputs, level := s.plan(files)
@@ -179,7 +211,7 @@ func (s *Shard) maybeCompact() {
 		return
 	}
 	defer releaseFiles(inputs)
-	if err := s.compact(context.Background(), inputs, level); err != nil && !errors.Is(err, ErrShardClosed) {
+	if err := s.compactLocked(s.ctx, inputs, level); err != nil && !errors.Is(err, ErrShardClosed) && s.ctx.Err() == nil {
 		s.stats.compactionErrors.Add(1)
 		s.logger.Error("compaction failed", "level", level, "err", err)
 	}
@@ -187,17 +219,20 @@ func (s *Shard) maybeCompact() {
 
 // Compact fully compacts the shard now (tests, and inspect tools).
 func (s *Shard) Compact(ctx context.Context) error {
+	s.compactMu.Lock()
+	defer s.compactMu.Unlock()
 	files := s.acquireFiles()
 	defer releaseFiles(files)
 	if len(files) == 0 {
 		return nil
 	}
-	return s.compact(ctx, files, fullLevel)
+	return s.compactLocked(ctx, files, fullLevel)
 }
 
-func (s *Shard) compact(ctx context.Context, inputs []*dataFile, level int) error {
-	s.compactMu.Lock()
-	defer s.compactMu.Unlock()
+// compactLocked merges inputs into one file of the given level. The
+// caller holds compactMu (so no other compaction replaces the inputs) and
+// a reference to each input.
+func (s *Shard) compactLocked(ctx context.Context, inputs []*dataFile, level int) error {
 	if err := s.opts.Compactor.acquire(ctx); err != nil {
 		return err
 	}
@@ -209,9 +244,6 @@ func (s *Shard) compact(ctx context.Context, inputs []*dataFile, level int) erro
 	tombstonesAtStart := make([]int, len(inputs))
 	for i, f := range inputs {
 		tombstonesAtStart[i] = len(f.r.Tombstones())
-		if !slices.Contains(s.mu.files, f) {
-			closed = true // replaced meanwhile
-		}
 	}
 	s.mu.RUnlock()
 	if closed {
@@ -248,20 +280,23 @@ func (s *Shard) compact(ctx context.Context, inputs []*dataFile, level int) erro
 	}
 	if err != nil {
 		s.fs.Remove(tmp)
+		if s.ctx.Err() != nil {
+			return ErrShardClosed
+		}
 		return fmt.Errorf("compact %v into %s: %w", names, outName, err)
 	}
-	marker, _ := json.Marshal(compactionMarker{Output: outName, Inputs: names})
-	markerPath := filepath.Join(s.dir, outName+markerSuffix)
-	if err := vfs.WriteFileAtomic(s.fs, markerPath, marker); err != nil {
+	marker := compactionMarker{Output: outName, Inputs: names}
+	if err := s.writeMarker(marker); err != nil {
 		s.fs.Remove(tmp)
 		return err
 	}
 	if err := vfs.Install(s.fs, tmp, outPath); err != nil {
-		s.fs.Remove(markerPath)
+		s.abortCompaction(outPath, nil)
 		return err
 	}
 	r, err := tsm.Open(s.fs, outPath)
 	if err != nil {
+		s.abortCompaction(outPath, nil)
 		return fmt.Errorf("open compacted %s: %w", outName, err)
 	}
 	out := newDataFile(r, gen, level)
@@ -269,15 +304,21 @@ func (s *Shard) compact(ctx context.Context, inputs []*dataFile, level int) erro
 
 	s.mu.Lock()
 	// Deletes that arrived while we were merging went to the inputs only:
-	// carry them over before the output replaces them.
+	// carry them over, then commit, before any other delete can slip in.
 	for i, in := range inputs {
 		if late := in.r.Tombstones()[tombstonesAtStart[i]:]; len(late) > 0 {
 			if err := r.AddTombstones(late); err != nil {
 				s.mu.Unlock()
-				r.Close()
+				s.abortCompaction(outPath, r)
 				return fmt.Errorf("carry tombstones into %s: %w", outName, err)
 			}
 		}
+	}
+	marker.Committed = true
+	if err := s.writeMarker(marker); err != nil {
+		s.mu.Unlock()
+		s.abortCompaction(outPath, r)
+		return fmt.Errorf("commit compaction into %s: %w", outName, err)
 	}
 	kept := s.mu.files[:0:0]
 	for _, f := range s.mu.files {
@@ -305,51 +346,49 @@ func (s *Shard) compact(ctx context.Context, inputs []*dataFile, level int) erro
 	return nil
 }
 
-// finishInterruptedCompactions completes, at open, compactions whose output
-// was installed before a crash: their inputs are deleted.
+// abortCompaction undoes an uncommitted compaction: the output (and r, if
+// open) goes, then its pending marker. If that fails, the pending marker
+// stays, so the next open (or cleanMarkers) removes the output instead.
+func (s *Shard) abortCompaction(outPath string, r *tsm.Reader) {
+	if r != nil {
+		r.Close()
+	}
+	if err := removeDataFile(s.fs, outPath); err != nil {
+		s.logger.Error("cannot remove the output of a failed compaction; retried later", "file", outPath, "err", err)
+		return
+	}
+	if err := s.fs.Remove(outPath + markerSuffix); err != nil && !errors.Is(err, errNotExist) {
+		s.logger.Warn("removing a failed compaction's marker", "err", err)
+	}
+}
+
+// finishInterruptedCompactions settles, at open, every compaction a crash
+// or a failure left unsettled: a committed one loses its inputs, a pending
+// one its output (see compactionMarker).
 func (s *Shard) finishInterruptedCompactions() error {
-	entries, err := s.fs.ReadDir(s.dir)
+	markers, err := s.readMarkers()
 	if err != nil {
 		return err
 	}
-	for _, e := range entries {
-		if !strings.HasSuffix(e.Name(), markerSuffix) {
-			continue
-		}
-		path := filepath.Join(s.dir, e.Name())
-		data, err := vfs.ReadFile(s.fs, path)
-		if err != nil {
-			return err
-		}
-		var m compactionMarker
-		if err := json.Unmarshal(data, &m); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-		if _, err := s.fs.Stat(filepath.Join(s.dir, m.Output)); err == nil {
-			for _, in := range m.Inputs {
-				if in == m.Output {
-					continue
-				}
-				for _, p := range []string{in, in + ".tombstone"} {
-					if err := s.fs.Remove(filepath.Join(s.dir, p)); err != nil && !errors.Is(err, errNotExist) {
-						return err
-					}
-				}
-			}
-		}
-		if err := s.fs.Remove(path); err != nil {
+	for _, m := range markers {
+		if err := s.settleMarker(m, nil); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// cleanMarkers removes markers whose inputs are all gone.
-func (s *Shard) cleanMarkers() {
+type markerFile struct {
+	path string
+	compactionMarker
+}
+
+func (s *Shard) readMarkers() ([]markerFile, error) {
 	entries, err := s.fs.ReadDir(s.dir)
 	if err != nil {
-		return
+		return nil, err
 	}
+	var out []markerFile
 	for _, e := range entries {
 		if !strings.HasSuffix(e.Name(), markerSuffix) {
 			continue
@@ -357,20 +396,56 @@ func (s *Shard) cleanMarkers() {
 		path := filepath.Join(s.dir, e.Name())
 		data, err := vfs.ReadFile(s.fs, path)
 		if err != nil {
-			continue
+			return nil, err
 		}
-		var m compactionMarker
-		if json.Unmarshal(data, &m) != nil {
-			continue
+		m := markerFile{path: path}
+		if err := json.Unmarshal(data, &m.compactionMarker); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		left := false
-		for _, in := range m.Inputs {
-			if _, err := s.fs.Stat(filepath.Join(s.dir, in)); err == nil {
-				left = true
-			}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// settleMarker removes what a marker says is dead, then the marker. live
+// names files the shard still uses (nil at open): those are left alone and
+// the marker kept, to be settled once they are released.
+func (s *Shard) settleMarker(m markerFile, live map[string]bool) error {
+	dead := m.Inputs
+	if !m.Committed {
+		dead = []string{m.Output}
+	}
+	for _, name := range dead {
+		if live[name] {
+			return nil
 		}
-		if !left {
-			s.fs.Remove(path)
+		if err := removeDataFile(s.fs, filepath.Join(s.dir, name)); err != nil {
+			return err
+		}
+	}
+	if err := s.fs.Remove(m.path); err != nil && !errors.Is(err, errNotExist) {
+		return err
+	}
+	return s.fs.SyncDir(s.dir)
+}
+
+// cleanMarkers settles markers at run time: it retries removals that
+// failed and drops markers that have nothing left to do. The caller holds
+// compactMu.
+func (s *Shard) cleanMarkers() {
+	markers, err := s.readMarkers()
+	if err != nil || len(markers) == 0 {
+		return
+	}
+	live := map[string]bool{}
+	s.mu.RLock()
+	for _, f := range s.mu.files {
+		live[filepath.Base(f.r.Path())] = true
+	}
+	s.mu.RUnlock()
+	for _, m := range markers {
+		if err := s.settleMarker(m, live); err != nil {
+			s.logger.Warn("settling a compaction marker", "marker", m.path, "err", err)
 		}
 	}
 }

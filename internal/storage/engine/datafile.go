@@ -39,10 +39,9 @@ func (f *dataFile) release() error {
 	path := f.r.Path()
 	err := f.r.Close()
 	if f.obsolete.Load() && f.fs != nil {
-		err = errors.Join(err, f.fs.Remove(path))
-		if rerr := f.fs.Remove(path + ".tombstone"); rerr != nil && !errors.Is(rerr, errNotExist) {
-			err = errors.Join(err, rerr)
-		}
+		// A file whose removal fails is removed later by the committed
+		// compaction's marker (cleanMarkers, or the next open).
+		err = errors.Join(err, removeDataFile(f.fs, path))
 	}
 	return err
 }

@@ -117,6 +117,18 @@ type Shard struct {
 	stop       chan struct{}
 	wg         sync.WaitGroup
 	stats      shardStats
+
+	// ctx is cancelled by Close, so that a throttled compaction does not
+	// hold Close (DROP SHARD, retention, shutdown) for minutes.
+	ctx    context.Context
+	cancel context.CancelFunc
+	// checkpoint is the last WAL segment the data files cover (guarded by
+	// snapMu; see checkpoint.go).
+	checkpoint uint64
+	// keepWAL is set when a compaction could not undo an installed output:
+	// from then on no WAL segment is removed until the shard is reopened,
+	// so that replay restores every later delete whatever files load.
+	keepWAL atomic.Bool
 }
 
 type pendingSnapshot struct {
@@ -137,6 +149,7 @@ func OpenShard(fsys vfs.FS, id uint64, db, rp, dir, walDir string, idx *index.In
 		snapshotCh: make(chan struct{}, 1),
 		stop:       make(chan struct{}),
 	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.mu.cache = newCache()
 	s.mu.snapDone = make(chan struct{})
 	if err := fsys.MkdirAll(dir, 0o755); err != nil {
@@ -154,8 +167,13 @@ func OpenShard(fsys vfs.FS, id uint64, db, rp, dir, walDir string, idx *index.In
 		s.logger.Warn("rebuilding shard series set", "err", err)
 		s.series = s.rebuildSeriesSet()
 	}
+	if s.checkpoint, err = loadCheckpoint(fsys, dir); err != nil {
+		s.closeFiles()
+		return nil, fmt.Errorf("open shard %d: %w", id, err)
+	}
 	s.wal, err = wal.Open(fsys, walDir, wal.Options{
 		SegmentSize: opts.WALSegmentSize, FsyncDelay: opts.WALFsyncDelay, Logger: s.logger,
+		MinSegmentID: s.checkpoint + 1,
 	})
 	if err != nil {
 		s.closeFiles()
@@ -165,6 +183,11 @@ func OpenShard(fsys vfs.FS, id uint64, db, rp, dir, walDir string, idx *index.In
 		s.wal.Close()
 		s.closeFiles()
 		return nil, fmt.Errorf("open shard %d: replay wal: %w", id, err)
+	}
+	// Segments the data files already cover are skipped by replay; try
+	// again to remove those a failed or interrupted removal left behind.
+	if err := s.wal.Remove(s.checkpoint); err != nil {
+		s.logger.Warn("removing wal segments already in data files", "err", err)
 	}
 	now := opts.Now().UnixNano()
 	s.lastWrite.Store(now)
@@ -191,7 +214,7 @@ func (s *Shard) replay() error {
 	start := time.Now()
 	var points, records int
 	cache := s.mu.cache
-	st, err := s.wal.Replay(func(typ byte, payload []byte) error {
+	st, err := s.wal.ReplayAfter(s.checkpoint, func(typ byte, payload []byte) error {
 		records++
 		switch typ {
 		case recordWrite:
@@ -213,7 +236,20 @@ func (s *Shard) replay() error {
 			if err != nil {
 				return err
 			}
-			return s.applyDelete(ids, min, max)
+			if err := s.applyDelete(ids, min, max); err != nil {
+				return err
+			}
+			if min == models.MinNanoTime && max == models.MaxNanoTime {
+				s.series.remove(ids)
+			}
+			return nil
+		case recordDropFields:
+			name, err := decodeDropFieldsRecord(payload)
+			if err != nil {
+				return err
+			}
+			s.fields.dropMeasurement(name)
+			return nil
 		default:
 			return fmt.Errorf("%w: unknown record type %d", errBadRecord, typ)
 		}
@@ -315,7 +351,12 @@ func (s *Shard) Close() error {
 		return nil
 	}
 	s.mu.closed = true
+	// Wake writers waiting for cache memory: they see closed and return
+	// ErrShardClosed instead of waiting out their deadline.
+	close(s.mu.snapDone)
+	s.mu.snapDone = make(chan struct{})
 	s.mu.Unlock()
+	s.cancel() // ends a throttled compaction or snapshot early
 	close(s.stop)
 	s.wg.Wait()
 	// Wait for a snapshot or compaction that is under way.
@@ -353,7 +394,7 @@ func (s *Shard) background() {
 		case <-s.stop:
 			return
 		case <-s.snapshotCh:
-			if err := s.snapshot(context.Background(), "cache full"); err != nil {
+			if err := s.snapshot(s.ctx, "cache full"); err != nil && s.ctx.Err() == nil {
 				s.logger.Error("snapshot failed", "err", err)
 			}
 		case <-t.C:
@@ -364,7 +405,7 @@ func (s *Shard) background() {
 			s.mu.RUnlock()
 			idle := time.Duration(now - s.lastWrite.Load())
 			if pending > 0 || (cacheSize > 0 && idle >= s.opts.CacheSnapshotWriteColdDuration) {
-				if err := s.snapshot(context.Background(), "idle"); err != nil {
+				if err := s.snapshot(s.ctx, "idle"); err != nil && s.ctx.Err() == nil {
 					s.logger.Error("snapshot failed", "err", err)
 				}
 			}

@@ -62,9 +62,13 @@ func (s *Shard) applyDelete(ids []uint64, min, max int64) error {
 	return s.applyDeleteLocked(ids, min, max)
 }
 
-// applyDeleteLocked removes the range from the cache, from pending
-// snapshots, and from data files by tombstones. The caller holds s.mu at
-// least shared.
+// applyDeleteLocked removes the range from data files (tombstones), from
+// pending snapshots and from the cache, in that order: oldest source first.
+// Every intermediate state is then one a reader may see: tombstoning an
+// older source only hides values that newer sources still override. On a
+// failure it returns before touching the newer sources, so a failed delete
+// never exposes a value that a newer write had overwritten. The caller
+// holds s.mu at least shared.
 func (s *Shard) applyDeleteLocked(ids []uint64, min, max int64) error {
 	var tombs []tsm.Tombstone
 	for _, id := range ids {
@@ -77,16 +81,7 @@ func (s *Shard) applyDeleteLocked(ids []uint64, min, max int64) error {
 			tombs = append(tombs, tsm.Tombstone{Key: models.AppendFieldKey(nil, sk, []byte(field)), Min: min, Max: max})
 		}
 	}
-	for _, id := range ids {
-		s.mu.cache.DeleteRange(id, min, max)
-	}
-	for _, p := range s.mu.snapshots {
-		for _, id := range ids {
-			p.cache.DeleteRange(id, min, max)
-		}
-		p.deletes.add(tombs)
-	}
-	for _, f := range s.mu.files {
+	for _, f := range s.mu.files { // oldest first
 		var mine []tsm.Tombstone
 		for _, t := range tombs {
 			if _, ok := f.r.Type(t.Key); ok {
@@ -99,6 +94,15 @@ func (s *Shard) applyDeleteLocked(ids []uint64, min, max int64) error {
 		if err := f.r.AddTombstones(mine); err != nil {
 			return fmt.Errorf("tombstone %s: %w", f.r.Path(), err)
 		}
+	}
+	for _, p := range s.mu.snapshots { // oldest first
+		for _, id := range ids {
+			p.cache.DeleteRange(id, min, max)
+		}
+		p.deletes.add(tombs)
+	}
+	for _, id := range ids {
+		s.mu.cache.DeleteRange(id, min, max)
 	}
 	return nil
 }

@@ -59,18 +59,29 @@ func (s *Shard) writeSnapshot(ctx context.Context, p *pendingSnapshot, reason st
 	if err := s.writeCacheFile(ctx, p.cache, path); err != nil {
 		return fmt.Errorf("snapshot shard %d: %w", s.id, err)
 	}
-	// The WAL segments may go only once everything they hold is durable
-	// elsewhere: the data file, the field types and the shard's series.
-	if err := s.fields.save(s.fs, s.dir); err != nil {
-		return err
-	}
-	if err := s.series.save(s.fs, s.dir); err != nil {
-		return err
-	}
 	r, err := tsm.Open(s.fs, path)
 	if err != nil {
 		return fmt.Errorf("snapshot shard %d: open %s: %w", s.id, path, err)
 	}
+	// The WAL segments may go only once everything they hold is durable
+	// elsewhere: the data file, the field types, the shard's series, and
+	// the checkpoint saying which segments that covers.
+	if err := s.fields.save(s.fs, s.dir); err != nil {
+		r.Close()
+		return err
+	}
+	if err := s.series.save(s.fs, s.dir); err != nil {
+		r.Close()
+		return err
+	}
+	// From here a restart loads the file and skips the covered segments;
+	// deletes that reach the pending snapshot from now on are logged in
+	// later segments, which replay applies to the loaded files.
+	if err := saveCheckpoint(s.fs, s.dir, p.walSegment); err != nil {
+		r.Close()
+		return err
+	}
+	s.checkpoint = p.walSegment
 	df := newDataFile(r, p.gen, 1)
 	df.fs = s.fs
 
@@ -78,6 +89,7 @@ func (s *Shard) writeSnapshot(ctx context.Context, p *pendingSnapshot, reason st
 	// Deletes that arrived while the file was being written apply to it.
 	if late := p.deletes.take(); len(late) > 0 {
 		if err := r.AddTombstones(late); err != nil {
+			p.deletes.add(late) // for the retry
 			s.mu.Unlock()
 			r.Close()
 			return fmt.Errorf("snapshot shard %d: tombstones: %w", s.id, err)
@@ -90,13 +102,23 @@ func (s *Shard) writeSnapshot(ctx context.Context, p *pendingSnapshot, reason st
 	s.mu.snapDone = make(chan struct{})
 	s.mu.Unlock()
 
-	if err := s.wal.Remove(p.walSegment); err != nil {
-		s.logger.Warn("removing snapshotted wal segments", "err", err)
-	}
+	s.removeWAL()
 	s.stats.snapshots.Add(1)
 	s.lastChange.Store(s.opts.Now().UnixNano())
 	s.logger.Debug("snapshot written", "file", name, "took", time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// removeWAL removes the segments the checkpoint covers, unless a failed
+// compaction requires keeping them (keepWAL). A failed removal is only
+// logged: replay skips covered segments, and the next snapshot retries.
+func (s *Shard) removeWAL() {
+	if s.keepWAL.Load() {
+		return
+	}
+	if err := s.wal.Remove(s.checkpoint); err != nil {
+		s.logger.Warn("removing snapshotted wal segments", "err", err)
+	}
 }
 
 // writeCacheFile writes every column of a cache to a new data file at path,

@@ -13,6 +13,11 @@ import (
 const (
 	recordWrite  byte = 1
 	recordDelete byte = 2
+	// recordDropFields forgets a measurement's field types (DROP
+	// MEASUREMENT). It is logged so that replay applies it in order: the
+	// writes before it restore the old types, the drop forgets them, and
+	// the writes after it may use new ones.
+	recordDropFields byte = 3
 )
 
 const recordVersion = 1
@@ -268,6 +273,25 @@ func decodeDeleteRecord(payload []byte) (ids []uint64, min, max int64, err error
 		return nil, 0, 0, r.err
 	}
 	return ids, min, max, nil
+}
+
+// encodeDropFieldsRecord: version byte, uvarint length, measurement name.
+func encodeDropFieldsRecord(dst []byte, measurement string) []byte {
+	dst = append(dst, recordVersion)
+	dst = binary.AppendUvarint(dst, uint64(len(measurement)))
+	return append(dst, measurement...)
+}
+
+func decodeDropFieldsRecord(payload []byte) (string, error) {
+	r := recordReader{b: payload}
+	if v := r.byte1(); v != recordVersion {
+		return "", fmt.Errorf("%w: version %d", errBadRecord, v)
+	}
+	name := r.bytes(r.uvarint())
+	if r.err != nil || len(r.b) != 0 {
+		return "", errBadRecord
+	}
+	return string(name), nil
 }
 
 // floatOK reports whether a float may be stored (never NaN or ±Inf: the

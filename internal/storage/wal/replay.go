@@ -36,6 +36,14 @@ type ReplayStats struct {
 // segment and offset. Replay must be called before the first Write; it may
 // be repeated until then, and fails with ErrReplayAfterWrite afterwards.
 func (w *WAL) Replay(fn func(typ byte, payload []byte) error) (ReplayStats, error) {
+	return w.ReplayAfter(0, fn)
+}
+
+// ReplayAfter is Replay over the segments with ids above after only. A
+// segment at or below it holds records already in data files (its removal
+// failed, or was cut short by a crash): replaying it over newer data would
+// bring back overwritten values and re-apply old deletes to newer writes.
+func (w *WAL) ReplayAfter(after uint64, fn func(typ byte, payload []byte) error) (ReplayStats, error) {
 	w.mu.Lock()
 	closed, written := w.mu.closed, w.mu.written
 	w.mu.Unlock()
@@ -49,7 +57,7 @@ func (w *WAL) Replay(fn func(typ byte, payload []byte) error) (ReplayStats, erro
 	w.file.Lock()
 	defer w.file.Unlock()
 	w.list.Lock()
-	segs := slices.Clone(w.list.segs)
+	segs := slices.DeleteFunc(slices.Clone(w.list.segs), func(s segmentInfo) bool { return s.id <= after })
 	w.list.Unlock()
 
 	var st ReplayStats

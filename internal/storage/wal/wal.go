@@ -41,6 +41,11 @@ type Options struct {
 	FsyncDelay time.Duration
 	// Logger receives repairs and failures; nil discards.
 	Logger *slog.Logger
+	// MinSegmentID is the smallest id a new segment may take. The engine
+	// passes one more than the last segment its data files cover, so that
+	// ids never restart below that checkpoint once every segment has been
+	// removed (replay skips segments at or below it).
+	MinSegmentID uint64
 }
 
 // WAL is the write-ahead log of one shard. See the package documentation
@@ -145,9 +150,9 @@ func Open(fsys vfs.FS, dir string, opts Options) (*WAL, error) {
 		kick: make(chan struct{}, 1),
 		stop: make(chan struct{}),
 	}
-	w.file.nextID = 1
+	w.file.nextID = max(1, opts.MinSegmentID)
 	if len(segs) > 0 {
-		w.file.nextID = segs[len(segs)-1].id + 1
+		w.file.nextID = max(w.file.nextID, segs[len(segs)-1].id+1)
 	}
 	w.list.segs = segs
 	w.wg.Add(1)
