@@ -22,6 +22,9 @@ type callPlan struct {
 	stats    bool // may take whole blocks as statistics
 	windowed bool // sees the whole series and emits its own buckets (integral)
 	desc     bool // the query is ORDER BY time DESC
+
+	ext    int   // GROUP BY intervals read beyond the query range
+	lo, hi int64 // the times of the points it takes (see aggPlan.clip)
 }
 
 // fillable reports whether FILL applies to the call: 1.x never fills
@@ -59,32 +62,65 @@ type slot struct {
 	expr influxql.Expr // otherwise: an expression over "\x00<call>" and "\x01<aux>" references
 }
 
+// outPlan is one output stream of an aggregate statement: 1.x's iterator
+// for a top-level function call of a field (math functions excepted, they
+// are evaluated per row). It is an aggregate call's points, or a
+// transformation of them, or a transformation of a raw field.
+type outPlan struct {
+	call int       // the aggregate call it reads; -1 for a raw field
+	col  int       // the raw field's column (call == -1); -1 when none
+	tfs  []*tfSpec // transformations, innermost first; none: the call's points as they are
+	typ  models.FieldType
+	ext  int  // GROUP BY intervals read beyond the query range (one per transformation that extends)
+	void bool // 1.x reads nothing for it (see buildTransform)
+}
+
+// untyped reports whether the stream has no type: a call of a field that
+// does not exist, whose result takes the field's type (max(nothere), but
+// not mean(nothere), which is a float). 1.x then lines up nothing for it
+// and leaves it null in every row, whatever the fill.
+func (op *outPlan) untyped() bool { return op.typ == models.Unknown }
+
 // aggPlan is the aggregate part of a plan.
 type aggPlan struct {
 	calls     []*callPlan
 	callKeys  []string // calls as text, to compute a repeated call once
+	outs      []*outPlan
+	outKeys   []string // outputs as text, to compute a repeated one once
 	aux       []auxRef
-	slots     []slot
+	slots     []slot    // slot.call indexes outs
 	pointTime bool      // a lone selector without GROUP BY time: rows carry the point's time
 	columnar  bool      // no condition and no auxiliary values: read typed columns
 	selected  []bool    // row path: the columns that make rows (call inputs)
 	w         *windower // nil without GROUP BY time
 	fill      influxql.FillOption
 	fillValue any
+	raw       bool // some output transforms a raw field
+	ext       int  // the most intervals an output reads beyond the query range
+	// clip is set when calls take points over different ranges (a
+	// transformation's input reads beyond the query range, another call
+	// does not): each call then takes only the points in [lo, hi].
+	clip bool
 }
 
-// buildAgg plans the calls, auxiliary values and output slots.
+// buildAgg plans the calls, output streams, auxiliary values and output
+// slots.
 func (p *plan) buildAgg() error {
 	c := p.c
-	ap := &aggPlan{fill: p.stmt.Fill, fillValue: p.stmt.FillValue}
+	ap := &aggPlan{fill: c.fill, fillValue: p.stmt.FillValue}
 	if c.interval > 0 {
 		ap.w = &windower{interval: c.interval, offset: c.ivOffset, loc: c.loc}
 	}
 	p.agg = ap
 	auxIndex := func(ref *influxql.VarRef) int {
 		a := auxRef{col: -1, tag: ref.Val}
-		if isFieldRef(ref) {
+		switch {
+		case isFieldRef(ref):
 			a = auxRef{col: p.colIndex(ref)}
+		case ref.Type != influxql.Tag:
+			// Neither a field nor a tag: always null (no tag has an
+			// empty key).
+			a = auxRef{col: -1}
 		}
 		for i, have := range ap.aux {
 			if have == a {
@@ -105,13 +141,21 @@ func (p *plan) buildAgg() error {
 	}
 	for _, f := range p.stmt.Fields {
 		var err error
-		// Calls are replaced whole (their arguments are theirs); other
-		// references become auxiliary values.
+		// Function calls are replaced whole by their output stream (their
+		// arguments are theirs), math functions are evaluated per row over
+		// their arguments, other references become auxiliary values.
 		var rewrite func(e influxql.Expr) influxql.Expr
 		rewrite = func(e influxql.Expr) influxql.Expr {
 			switch e := e.(type) {
 			case *influxql.Call:
-				k, cerr := p.addCall(e)
+				if isMathFunction(e.Name) {
+					args := make([]influxql.Expr, len(e.Args))
+					for i, a := range e.Args {
+						args[i] = rewrite(a)
+					}
+					return &influxql.Call{Name: e.Name, Args: args}
+				}
+				k, cerr := p.addOut(e)
 				if cerr != nil && err == nil {
 					err = cerr
 				}
@@ -136,7 +180,8 @@ func (p *plan) buildAgg() error {
 			}
 		}
 	}
-	ap.pointTime = len(ap.calls) == 1 && c.interval == 0 && isSelectorFn(ap.calls[0].fn)
+	ap.pointTime = len(ap.outs) == 1 && len(ap.outs[0].tfs) == 0 && c.interval == 0 &&
+		isSelectorFn(ap.calls[ap.outs[0].call].fn)
 	for _, cp := range ap.calls {
 		switch cp.fn {
 		case "top", "bottom", "sample":
@@ -153,7 +198,20 @@ func (p *plan) buildAgg() error {
 			cp.stats = isNumeric(cp.typ) && !cp.keepTime && len(ap.aux) == 0
 		}
 	}
-	ap.columnar = p.cond.shared == nil && p.cond.mixed == nil && len(ap.aux) == 0
+	for _, cp := range ap.calls {
+		cp.lo, cp.hi = p.c.tmin, p.c.tmax
+		if span := int64(cp.ext) * p.c.interval; span > 0 {
+			if p.c.ascending && cp.lo > influxql.MinTime+span {
+				cp.lo -= span
+			} else if !p.c.ascending && cp.hi < influxql.MaxTime-span {
+				cp.hi += span
+			}
+		}
+		if ap.ext > 0 && cp.ext != ap.ext {
+			ap.clip = true
+		}
+	}
+	ap.columnar = p.cond.shared == nil && p.cond.mixed == nil && len(ap.aux) == 0 && !p.virtual()
 	ap.selected = make([]bool, len(p.cols))
 	for _, cp := range ap.calls {
 		if cp.col >= 0 {
@@ -161,6 +219,35 @@ func (p *plan) buildAgg() error {
 		}
 	}
 	return nil
+}
+
+// addOut plans the output stream of a top-level function call and returns
+// its index. A call written twice is computed once (1.x does the same, which
+// is why last(v), last(v) keeps the point's time like a lone last(v)).
+func (p *plan) addOut(call *influxql.Call) (int, error) {
+	ap := p.agg
+	key := call.String()
+	for i, have := range ap.outKeys {
+		if have == key {
+			return i, nil
+		}
+	}
+	op := &outPlan{call: -1, col: -1}
+	if isTransformation(call.Name) {
+		if err := p.buildTransform(op, call); err != nil {
+			return 0, err
+		}
+	} else {
+		k, err := p.addCall(call)
+		if err != nil {
+			return 0, err
+		}
+		op.call = k
+		op.typ = ap.calls[k].outType()
+	}
+	ap.outKeys = append(ap.outKeys, key)
+	ap.outs = append(ap.outs, op)
+	return len(ap.outs) - 1, nil
 }
 
 func isSelectorFn(fn string) bool {
@@ -187,18 +274,24 @@ func refSlot(e influxql.Expr) slot {
 }
 
 // addCall plans a call and returns its index.
-func (p *plan) addCall(call *influxql.Call) (int, error) {
+func (p *plan) addCall(call *influxql.Call) (int, error) { return p.addCallExt(call, 0) }
+
+// addCallExt plans a call whose points are read ext GROUP BY intervals
+// beyond the query range (for a transformation), and returns its index.
+func (p *plan) addCallExt(call *influxql.Call, ext int) (int, error) {
 	ap := p.agg
 	// A call written twice is computed once (1.x does the same, which is
-	// why last(v), last(v) keeps the point's time like a lone last(v)).
+	// why last(v), last(v) keeps the point's time like a lone last(v)). The
+	// same call over another range is another call: the bucket at the
+	// start of the range holds other points.
 	key := call.String()
 	for i, have := range ap.callKeys {
-		if have == key {
+		if have == key && ap.calls[i].ext == ext {
 			return i, nil
 		}
 	}
 	ap.callKeys = append(ap.callKeys, key)
-	cp := &callPlan{fn: call.Name, col: -1, desc: !p.c.ascending}
+	cp := &callPlan{fn: call.Name, col: -1, desc: !p.c.ascending, ext: ext}
 	arg := call.Args[0]
 	if call.Name == "count" {
 		if inner, ok := arg.(*influxql.Call); ok && inner.Name == "distinct" {

@@ -1,32 +1,32 @@
 package query
 
 import (
-	"math"
 	"slices"
-	"strconv"
-	"time"
 
 	"github.com/influxdata/influxql"
 
 	"github.com/stratadb/strata/internal/models"
 )
 
-// output fills, zips and evaluates the buckets into rows, streaming: empty
-// buckets are generated as they are emitted, so a long range of filled
-// buckets costs no memory.
-func (x *aggRun) output(sink func([]any) (bool, error)) error {
-	p, ap := x.p, x.ap
-	ncalls := len(ap.calls)
+// aggData is what the reducers of one output series computed: the points of
+// every call in every bucket that has data.
+type aggData struct {
+	byBucket map[int64][][]aggPoint
+	keys     []int64 // buckets with data, ascending
+}
 
-	// The points of every call in every bucket that has data.
-	data := map[int64][][]aggPoint{}
+// collect turns the reducers into points, bucket by bucket.
+func (x *aggRun) collect() *aggData {
+	ap := x.ap
+	ncalls := len(ap.calls)
+	d := &aggData{byBucket: map[int64][][]aggPoint{}}
 	slot := func(b int64) [][]aggPoint {
-		d := data[b]
-		if d == nil {
-			d = make([][]aggPoint, ncalls)
-			data[b] = d
+		s := d.byBucket[b]
+		if s == nil {
+			s = make([][]aggPoint, ncalls)
+			d.byBucket[b] = s
 		}
-		return d
+		return s
 	}
 	var buf []aggPoint
 	for b, rs := range x.buckets {
@@ -61,219 +61,313 @@ func (x *aggRun) output(sink func([]any) (bool, error)) error {
 				// takes a row of its own).
 				pt.t = 0
 			}
-			d := slot(b)
-			d[k] = append(d[k], pt)
+			s := slot(b)
+			s[k] = append(s[k], pt)
 		}
 	}
-	if len(data) == 0 {
-		return nil
+	d.keys = make([]int64, 0, len(d.byBucket))
+	for b := range d.byBucket {
+		d.keys = append(d.keys, b)
 	}
-	keys := make([]int64, 0, len(data))
-	for b := range data {
-		keys = append(keys, b)
-	}
-	slices.Sort(keys)
+	slices.Sort(d.keys)
+	return d
+}
 
-	f := newFiller(x, data, keys)
-	z := newZipper(x, sink)
-	asc := p.c.ascending
-	if ap.w == nil || ap.fill == influxql.NoFill {
-		for n := range keys {
-			b := keys[n]
-			if !asc {
-				b = keys[len(keys)-1-n]
-			}
-			if more, err := z.bucket(data[b]); err != nil || !more {
-				return err
+// output turns the output series' data into rows: every output stream
+// (1.x's call iterator) produces its points in query order, and the zipper
+// lines them up by time. Empty buckets of a filled range are generated as
+// the streams are read, so a long range of filled buckets costs no memory.
+func (x *aggRun) output(ts *tagSet, sink func([]any) (bool, error)) error {
+	ap := x.ap
+	var d *aggData
+	if len(ap.calls) > 0 {
+		d = x.collect()
+	}
+	streams := make([]ptStream, len(ap.outs))
+	for j, op := range ap.outs {
+		var s ptStream
+		switch {
+		case op.void:
+			s = emptyStream{}
+		case op.call >= 0:
+			s = x.newLaneStream(op, d)
+		default:
+			s = x.newRawStream(op, ts)
+		}
+		streams[j] = x.limitStream(s)
+	}
+	defer func() {
+		for _, s := range streams {
+			if c, ok := s.(interface{ close() }); ok {
+				c.close()
 			}
 		}
+	}()
+	return newZipper(x, sink).run(streams)
+}
+
+// limitStream applies OFFSET and LIMIT to one output stream, as 1.x applies
+// them to each call's iterator (not to rows).
+func (x *aggRun) limitStream(s ptStream) ptStream {
+	if x.p.limit <= 0 && x.p.offset <= 0 {
+		return s
+	}
+	return &limitedStream{src: s, skip: x.p.offset, left: x.p.limit}
+}
+
+// laneStream is an output stream over one aggregate call: the call's points
+// of each bucket in its range, filled, then transformed.
+type laneStream struct {
+	x  *aggRun
+	op *outPlan
+	cp *callPlan
+	d  *aggData
+
+	lo, hi   int64   // the range of bucket starts (inclusive)
+	keys     []int64 // buckets in range where the call has points, ascending
+	fed      bool    // the call has points in range
+	fedFirst int64   // the bucket of its first point in range
+
+	fill     bool  // generate empty buckets (else only buckets with data)
+	i        int   // next index into keys (key iteration)
+	b        int64 // next bucket (fill iteration)
+	started  bool
+	ended    bool
+	flushed  bool
+	prev     any // fill(previous): the value of the last point
+	havePrev bool
+
+	tfs []transformer
+	buf []aggPoint
+	pos int
+	n   int // buckets produced, to check for cancellation now and then
+}
+
+func (x *aggRun) newLaneStream(op *outPlan, d *aggData) *laneStream {
+	ap, c := x.ap, x.p.c
+	s := &laneStream{x: x, op: op, cp: ap.calls[op.call], d: d}
+	s.tfs = newTransformers(op.tfs, x.rc)
+	s.lo, s.hi = influxql.MinTime, influxql.MaxTime
+	if ap.w != nil {
+		ext := int64(op.ext) * c.interval
+		if c.tmin != influxql.MinTime {
+			t := c.tmin
+			if c.ascending {
+				t -= ext
+			}
+			s.lo = ap.w.start(t)
+		}
+		t := c.tmax
+		if !c.ascending && t <= influxql.MaxTime-ext {
+			t += ext
+		}
+		s.hi = ap.w.start(t)
+	}
+	// The call is filled only where it produced points (1.x's fill
+	// iterator sees nothing of a call that produced none, as
+	// percentile(v, 0)), and without a lower time bound only from its first.
+	k := op.call
+	for _, b := range d.keys {
+		if b >= s.lo && b <= s.hi && len(d.byBucket[b][k]) > 0 {
+			s.keys = append(s.keys, b)
+		}
+	}
+	if len(s.keys) > 0 {
+		s.fed, s.fedFirst = true, s.keys[0]
+	}
+	s.fill = ap.w != nil && ap.fill != influxql.NoFill && s.cp.fillable() && s.fed
+	return s
+}
+
+func (s *laneStream) head() (aggPoint, bool, error) {
+	for s.pos >= len(s.buf) {
+		if s.ended {
+			return aggPoint{}, false, nil
+		}
+		s.buf, s.pos = s.buf[:0], 0
+		if err := s.step(); err != nil {
+			return aggPoint{}, false, err
+		}
+	}
+	return s.buf[s.pos], true, nil
+}
+
+func (s *laneStream) advance() { s.pos++ }
+
+// step produces the points of the next bucket into buf, or the points the
+// transformations emit at the end.
+func (s *laneStream) step() error {
+	b, ok := s.nextBucket()
+	if !ok {
+		if !s.flushed {
+			s.flushed = true
+			s.buf = flushChain(s.tfs, s.buf)
+		}
+		s.ended = true
 		return nil
 	}
-	first := p.c.tmin
-	if first == influxql.MinTime {
-		first = keys[0]
-	}
-	first, last := ap.w.start(first), ap.w.start(p.c.tmax)
-	b := first
-	if !asc {
-		b = last
-	}
-	for n := 1; ; n++ {
-		if n&4095 == 0 {
-			if err := x.rc.check(); err != nil {
-				return err
-			}
-		}
-		if more, err := z.bucket(f.fill(b)); err != nil || !more {
+	if s.n++; s.n&4095 == 0 {
+		if err := s.x.rc.check(); err != nil {
 			return err
 		}
-		if asc {
-			nb := ap.w.next(b)
-			if b >= last || nb <= b {
-				return nil
-			}
-			b = nb
-		} else {
-			pb := ap.w.start(b - 1)
-			if b <= first || pb >= b {
-				return nil
-			}
-			b = pb
-		}
 	}
-}
-
-// zipper turns the points of the calls of one bucket into rows: each row
-// takes, from every call, its next point if that point has the row's time
-// (1.x lines up the outputs of its call iterators the same way).
-//
-// Like 1.x, which fills again while it lines the calls up, a call that has
-// no point at a row's time gets fill(<number>) or fill(previous) there; and
-// the auxiliary values of a selector that are missing (in real rows too)
-// get the number, or the previous row's value.
-type zipper struct {
-	x        *aggRun
-	sink     func([]any) (bool, error)
-	heads    []int
-	valuer   aggValuer
-	eval     influxql.ValuerEval
-	emitted  int
-	skipped  int
-	prev     []any // per call: its value in the previous row
-	havePrev []bool
-	prevAux  []any
-}
-
-func newZipper(x *aggRun, sink func([]any) (bool, error)) *zipper {
-	n := len(x.ap.calls)
-	z := &zipper{x: x, sink: sink, heads: make([]int, n), prev: make([]any, n), havePrev: make([]bool, n)}
-	z.eval = influxql.ValuerEval{Valuer: &z.valuer, IntegerFloatDivision: true}
-	return z
-}
-
-// missing is the value of call k in a row where it has no point.
-func (z *zipper) missing(k int) any {
-	ap := z.x.ap
-	if ap.calls[k].col < 0 {
-		return nil // a call on no field has nothing to line up: 1.x leaves it null
-	}
-	switch ap.fill {
-	case influxql.NumberFill:
-		return castFillLoose(ap.fillValue, ap.calls[k].outType())
-	case influxql.PreviousFill:
-		if z.havePrev[k] {
-			return z.prev[k]
-		}
-	}
+	s.buf = feedChain(s.tfs, s.buf, s.points(b))
 	return nil
 }
 
-// castFillLoose converts fill(<number>) to a numeric type and leaves it as
-// it is for the others: 1.x's second fill, where the calls are lined up,
-// is untyped (unlike its per-call fill, see castFill).
-func castFillLoose(v any, t models.FieldType) any {
-	if isNumeric(t) {
-		return castFill(v, t)
+// nextBucket returns the next bucket in query order.
+func (s *laneStream) nextBucket() (int64, bool) {
+	asc := s.x.p.c.ascending
+	if !s.fill {
+		if s.i >= len(s.keys) {
+			return 0, false
+		}
+		idx := s.i
+		if !asc {
+			idx = len(s.keys) - 1 - s.i
+		}
+		s.i++
+		return s.keys[idx], true
+	}
+	w := s.x.ap.w
+	first, last := s.lo, s.hi
+	if first == influxql.MinTime {
+		// Without a lower bound a call is filled from its first point.
+		first = s.fedFirst
+	}
+	if !s.started {
+		s.started = true
+		s.b = first
+		if !asc {
+			s.b = last
+		}
+		return s.b, s.b >= first && s.b <= last
+	}
+	if asc {
+		nb := w.next(s.b)
+		if s.b >= last || nb <= s.b {
+			return 0, false
+		}
+		s.b = nb
+	} else {
+		pb := w.start(s.b - 1)
+		if s.b <= first || pb >= s.b {
+			return 0, false
+		}
+		s.b = pb
+	}
+	return s.b, true
+}
+
+// points returns the call's points in bucket b, or the fill point.
+func (s *laneStream) points(b int64) []aggPoint {
+	if d := s.d.byBucket[b]; d != nil && len(d[s.op.call]) > 0 {
+		pts := d[s.op.call]
+		// A bucket's points go out in time order whatever the direction:
+		// its last point is the one emitted last.
+		s.prev, s.havePrev = pts[len(pts)-1].v, true
+		return pts
+	}
+	if !s.fill {
+		return nil
+	}
+	ap := s.x.ap
+	pt := aggPoint{t: b}
+	switch ap.fill {
+	case influxql.NullFill:
+		if s.cp.fn == "count" || s.cp.fn == "count_distinct" {
+			pt.v = int64(0)
+		}
+	case influxql.NumberFill:
+		pt.v = castFill(ap.fillValue, s.cp.outType())
+	case influxql.PreviousFill:
+		if s.havePrev {
+			pt.v = s.prev
+		}
+	case influxql.LinearFill:
+		pt.v = s.linear(b)
+	}
+	return []aggPoint{pt}
+}
+
+// linear interpolates the call at bucket b between the nearest buckets of
+// its range before and after it that have a value of their own.
+func (s *laneStream) linear(b int64) any {
+	t := s.cp.outType()
+	if !isNumeric(t) {
+		return nil
+	}
+	k := s.op.call
+	i, _ := slices.BinarySearch(s.keys, b)
+	var pb, nb int64
+	var pv, nv any
+	for j := i - 1; j >= 0; j-- {
+		if d := s.d.byBucket[s.keys[j]][k]; len(d) > 0 && d[0].v != nil {
+			pb, pv = s.keys[j], d[0].v
+			break
+		}
+	}
+	for j := i; j < len(s.keys); j++ {
+		if d := s.d.byBucket[s.keys[j]][k]; len(d) > 0 && d[0].v != nil {
+			nb, nv = s.keys[j], d[0].v
+			break
+		}
+	}
+	if pv == nil || nv == nil {
+		return nil
+	}
+	// 1.x interpolates over bucket numbers (times divided by the
+	// interval), which rounds differently from nanoseconds. Descending,
+	// 1.x interpolates from the later bucket (the previous one in output
+	// order).
+	iv := s.x.ap.w.interval
+	b, pb, nb = b/iv, pb/iv, nb/iv
+	p, n := toFloat(pv), toFloat(nv)
+	if !s.x.p.c.ascending {
+		p, n, pb, nb = n, p, nb, pb
+	}
+	v := (n-p)/float64(nb-pb)*float64(b-pb) + p
+	switch t {
+	case models.Integer:
+		return int64(v)
+	case models.Unsigned:
+		return uint64(v)
 	}
 	return v
 }
 
-// fillAux fills the missing auxiliary values of a row.
-func (z *zipper) fillAux(aux []any) []any {
-	ap := z.x.ap
-	if len(ap.aux) == 0 {
-		return aux
+// feedChain passes points through a chain of transformations and appends
+// what comes out of the last one to out. Null points do not reach a
+// transformation (1.x skips them).
+func feedChain(tfs []transformer, out, in []aggPoint) []aggPoint {
+	if len(tfs) == 0 {
+		return append(out, in...)
 	}
-	if ap.fill != influxql.NumberFill && ap.fill != influxql.PreviousFill {
-		return aux
-	}
-	out := make([]any, len(ap.aux))
-	copy(out, aux)
-	for i, v := range out {
-		if v != nil {
-			continue
+	stage := in
+	for i, tf := range tfs {
+		var next []aggPoint
+		if i == len(tfs)-1 {
+			next = out
 		}
-		if ap.fill == influxql.NumberFill {
-			// A numeric field takes the number as its type; the rest take
-			// it as is.
-			out[i] = ap.fillValue
-			if c := ap.aux[i].col; c >= 0 {
-				out[i] = castFillLoose(ap.fillValue, z.x.p.cols[c].typ)
+		for _, p := range stage {
+			if p.v != nil {
+				next = tf.add(next, p.t, p.v)
 			}
-		} else if i < len(z.prevAux) {
-			out[i] = z.prevAux[i]
 		}
+		stage = next
 	}
-	z.prevAux = out
-	return out
+	return stage
 }
 
-// bucket emits the rows of one bucket; false when no more are wanted.
-func (z *zipper) bucket(callPts [][]aggPoint) (bool, error) {
-	x := z.x
-	p, ap := x.p, x.ap
-	// The points of a call stay in ascending time order within a bucket
-	// even when descending (only buckets are reversed), as in 1.x.
-	asc := p.c.ascending
-	clear(z.heads)
-	for {
-		var t int64
-		found := false
-		for k := range callPts {
-			if z.heads[k] < len(callPts[k]) {
-				ct := callPts[k][z.heads[k]].t
-				if !found || (asc && ct < t) || (!asc && ct > t) {
-					t, found = ct, true
-				}
-			}
-		}
-		if !found {
-			return true, nil
-		}
-		vals := make([]any, len(callPts))
-		var aux []any
-		for k := range callPts {
-			if z.heads[k] < len(callPts[k]) && callPts[k][z.heads[k]].t == t {
-				pt := callPts[k][z.heads[k]]
-				vals[k] = pt.v
-				if pt.aux != nil {
-					aux = pt.aux
-				}
-				z.heads[k]++
-			} else {
-				vals[k] = z.missing(k)
-			}
-			z.prev[k], z.havePrev[k] = vals[k], true
-		}
-		aux = z.fillAux(aux)
-		if z.skipped < p.offset {
-			z.skipped++
-			continue
-		}
-		row := make([]any, 1+len(ap.slots))
-		row[0] = x.timeValue(t)
-		z.valuer.calls, z.valuer.aux = vals, aux
-		for j, sl := range ap.slots {
-			switch {
-			case sl.call >= 0:
-				row[1+j] = vals[sl.call]
-			case sl.aux >= 0:
-				if sl.aux < len(aux) {
-					row[1+j] = aux[sl.aux]
-				}
-			default:
-				row[1+j] = z.eval.Eval(sl.expr)
-			}
-		}
-		more, err := z.sink(row)
-		if err != nil || !more {
-			return false, err
-		}
-		z.emitted++
-		if p.limit > 0 && z.emitted >= p.limit {
-			return false, nil
+// flushChain ends the input of a chain: each transformation's final points
+// go through the ones after it.
+func flushChain(tfs []transformer, out []aggPoint) []aggPoint {
+	for i, tf := range tfs {
+		if pts := tf.flush(nil); len(pts) > 0 {
+			out = feedChain(tfs[i+1:], out, pts)
 		}
 	}
+	return out
 }
 
 // bucketTime is the time of a bucket's rows: its start, or without GROUP BY
@@ -286,121 +380,6 @@ func (x *aggRun) bucketTime(b int64) int64 {
 		return 0
 	}
 	return x.p.c.tmin
-}
-
-func (x *aggRun) timeValue(t int64) time.Time {
-	tt := time.Unix(0, t).UTC()
-	if x.p.c.loc != nil {
-		tt = tt.In(x.p.c.loc)
-	}
-	return tt
-}
-
-// filler is 1.x's fill iterator, one per call (the zipper fills again, see
-// there):
-//
-//   - a call is filled only when it received points in the output series
-//     (a field it never saw, or whose points the condition all dropped, is
-//     not), and without a lower time bound only from the bucket of its
-//     first point;
-//   - integral, distinct, sample, top and bottom are never filled;
-//   - fill(null) fills count() with 0.
-//
-// "Previous" follows the output order.
-type filler struct {
-	x    *aggRun
-	data map[int64][][]aggPoint
-	keys []int64 // buckets with data, ascending
-
-	prev     []any
-	havePrev []bool
-}
-
-func newFiller(x *aggRun, data map[int64][][]aggPoint, keys []int64) *filler {
-	n := len(x.ap.calls)
-	return &filler{x: x, data: data, keys: keys, prev: make([]any, n), havePrev: make([]bool, n)}
-}
-
-// fill returns the points of bucket b with the missing calls filled.
-func (f *filler) fill(b int64) [][]aggPoint {
-	x := f.x
-	ap := x.ap
-	src := f.data[b]
-	out := make([][]aggPoint, len(ap.calls))
-	noLowerBound := x.p.c.tmin == influxql.MinTime
-	for k, cp := range ap.calls {
-		if src != nil && len(src[k]) > 0 {
-			out[k] = src[k]
-			// A bucket's points go out in time order whatever the
-			// direction: its last point is the one emitted last.
-			f.prev[k], f.havePrev[k] = src[k][len(src[k])-1].v, true
-			continue
-		}
-		if !cp.fillable() || !x.fed[k] || (noLowerBound && b < x.fedFirst[k]) {
-			continue
-		}
-		pt := aggPoint{t: b}
-		switch ap.fill {
-		case influxql.NullFill:
-			if cp.fn == "count" || cp.fn == "count_distinct" {
-				pt.v = int64(0)
-			}
-		case influxql.NumberFill:
-			pt.v = castFill(ap.fillValue, cp.outType())
-		case influxql.PreviousFill:
-			if f.havePrev[k] {
-				pt.v = f.prev[k]
-			}
-		case influxql.LinearFill:
-			pt.v = f.linear(b, k, cp.outType())
-		}
-		out[k] = []aggPoint{pt}
-	}
-	return out
-}
-
-// linear interpolates call k at bucket b between the nearest buckets before
-// and after it that have a value of their own.
-func (f *filler) linear(b int64, k int, t models.FieldType) any {
-	if !isNumeric(t) {
-		return nil
-	}
-	i, _ := slices.BinarySearch(f.keys, b)
-	var pb, nb int64
-	var pv, nv any
-	for j := i - 1; j >= 0; j-- {
-		if d := f.data[f.keys[j]][k]; len(d) > 0 && d[0].v != nil {
-			pb, pv = f.keys[j], d[0].v
-			break
-		}
-	}
-	for j := i; j < len(f.keys); j++ {
-		if d := f.data[f.keys[j]][k]; len(d) > 0 && d[0].v != nil {
-			nb, nv = f.keys[j], d[0].v
-			break
-		}
-	}
-	if pv == nil || nv == nil {
-		return nil
-	}
-	// 1.x interpolates over bucket numbers (times divided by the
-	// interval), which rounds differently from nanoseconds.
-	// Descending, 1.x interpolates from the later bucket (the previous one
-	// in output order).
-	iv := f.x.ap.w.interval
-	b, pb, nb = b/iv, pb/iv, nb/iv
-	p, n := toFloat(pv), toFloat(nv)
-	if !f.x.p.c.ascending {
-		p, n, pb, nb = n, p, nb, pb
-	}
-	v := (n-p)/float64(nb-pb)*float64(b-pb) + p
-	switch t {
-	case models.Integer:
-		return int64(v)
-	case models.Unsigned:
-		return uint64(v)
-	}
-	return v
 }
 
 // castFill converts fill(<number>) to a call's result type.
@@ -435,45 +414,4 @@ func castFill(v any, t models.FieldType) any {
 		return false
 	}
 	return nil
-}
-
-func toFloat(v any) float64 {
-	switch v := v.(type) {
-	case float64:
-		return v
-	case int64:
-		return float64(v)
-	case uint64:
-		return float64(v)
-	}
-	return math.NaN()
-}
-
-// aggValuer gives call results and auxiliary values to the evaluator.
-type aggValuer struct {
-	calls []any
-	aux   []any
-}
-
-// Value implements influxql.Valuer.
-func (v *aggValuer) Value(key string) (any, bool) {
-	if len(key) < 2 {
-		return nil, false
-	}
-	n, err := strconv.Atoi(key[1:])
-	if err != nil {
-		return nil, false
-	}
-	switch key[0] {
-	case 0:
-		if n < len(v.calls) {
-			return v.calls[n], true
-		}
-	case 1:
-		if n < len(v.aux) {
-			return v.aux[n], true
-		}
-		return nil, true
-	}
-	return nil, false
 }

@@ -85,17 +85,30 @@ const seriesGroup = 32
 // x.par goroutines and merged in series order.
 func (x *aggRun) run(ts *tagSet, sink func([]any) (bool, error)) error {
 	x.init()
-	if len(ts.series) <= seriesGroup || !x.mergeable() {
+	if len(x.ap.calls) == 0 {
+		// Only transformations of raw fields: they read for themselves.
+	} else if x.p.virtual() {
+		if err := x.readMerged(ts.series); err != nil {
+			return err
+		}
+	} else if len(ts.series) <= seriesGroup || !x.mergeable() {
 		if err := x.read(ts.series); err != nil {
 			return err
 		}
 	} else if err := x.readGroups(ts.series); err != nil {
 		return err
 	}
-	if !x.any {
+	if !x.any && !x.ap.raw {
 		return nil
 	}
-	return x.output(sink)
+	if x.any && x.ap.w == nil && x.p.c.ascending && x.minT < x.p.c.tmin && x.p.virtual() {
+		// 1.x aggregates a subquery's rows without GROUP BY time in one
+		// window that starts at the query's start: when the first row
+		// lies before it (the start of an inner GROUP BY time bucket), the
+		// window yields nothing.
+		return nil
+	}
+	return x.output(ts, sink)
 }
 
 func (x *aggRun) init() {
@@ -211,42 +224,100 @@ func (x *aggRun) readRows(s *seriesRef) error {
 	if !ok {
 		return nil
 	}
-	rr := newRowReader(x.rc, s, p.cols, ap.selected, p.c.ascending)
+	rr := newSeriesRows(x.rc, s, p.cols, ap.selected, p.c.ascending)
 	defer rr.close()
 	ce := newCondEval()
-	if len(ap.aux) > 0 && x.auxBuf == nil {
-		x.auxBuf = make([]any, len(ap.aux))
-	}
 	for {
 		t, ok, err := rr.next()
 		if err != nil || !ok {
 			return err
 		}
-		if cond != nil && !ce.match(cond, rr.vals) {
+		vals := rr.values()
+		if cond != nil && !ce.match(cond, vals) {
 			continue
 		}
-		var aux []any
-		if len(ap.aux) > 0 {
-			aux = x.auxBuf
-			for i, a := range ap.aux {
-				if a.col >= 0 {
-					aux[i] = rr.vals[a.col]
-				} else if v, ok := tagValue(tags, a.tag); ok {
-					aux[i] = v
-				} else {
-					aux[i] = nil
-				}
-			}
+		x.addRow(t, vals, tags)
+	}
+}
+
+// addRow feeds one row to the reducers.
+func (x *aggRun) addRow(t int64, vals []any, tags []models.Tag) {
+	ap := x.ap
+	var aux []any
+	if len(ap.aux) > 0 {
+		if x.auxBuf == nil {
+			x.auxBuf = make([]any, len(ap.aux))
 		}
-		b := x.bucketOf(t)
-		for k, cp := range ap.calls {
-			if cp.col < 0 || rr.vals[cp.col] == nil {
-				continue
+		aux = x.auxBuf
+		for i, a := range ap.aux {
+			if a.col >= 0 {
+				aux[i] = vals[a.col]
+			} else if v, ok := tagValue(tags, a.tag); ok {
+				aux[i] = v
+			} else {
+				aux[i] = nil
 			}
-			x.reducer(k, b).add(t, rr.vals[cp.col], aux)
-			x.saw(t)
 		}
 	}
+	b := x.bucketOf(t)
+	for k, cp := range ap.calls {
+		if cp.col < 0 || vals[cp.col] == nil || (ap.clip && (t < cp.lo || t > cp.hi)) {
+			continue
+		}
+		x.reducer(k, b).add(t, vals[cp.col], aux)
+		x.saw(t)
+	}
+}
+
+// readMerged feeds the rows of all the series to the reducers merged in
+// time order, series by series at equal times: 1.x aggregates the rows of
+// a subquery in that order (which decides how float sums round).
+func (x *aggRun) readMerged(series []*seriesRef) error {
+	p, ap := x.p, x.ap
+	h := &rawHeap{asc: p.c.ascending, tiesAsc: true}
+	defer func() {
+		for _, rs := range h.items {
+			rs.rr.close()
+		}
+	}()
+	for i, s := range series {
+		tags := s.tags(nil)
+		cond, ok := p.cond.seriesCondition(func(k string) string { v, _ := tagValue(tags, k); return v })
+		if !ok {
+			continue
+		}
+		rs := &rawSeries{idx: i, rr: newSeriesRows(x.rc, s, p.cols, ap.selected, p.c.ascending), cond: cond, tags: tags, ce: newCondEval()}
+		ok, err := rs.advance()
+		if err != nil {
+			rs.rr.close()
+			return err
+		}
+		if !ok {
+			rs.rr.close()
+			continue
+		}
+		h.push(rs)
+	}
+	for n := 1; len(h.items) > 0; n++ {
+		if n&4095 == 0 {
+			if err := x.rc.check(); err != nil {
+				return err
+			}
+		}
+		rs := h.items[0]
+		x.addRow(rs.t, rs.rr.values(), rs.tags)
+		ok, err := rs.advance()
+		if err != nil {
+			return err
+		}
+		if ok {
+			h.fix()
+		} else {
+			rs.rr.close()
+			h.pop()
+		}
+	}
+	return nil
 }
 
 // readColumnar is the typed path: each input column is read once and fed
@@ -290,7 +361,7 @@ func readColumn[T block.Value](x *aggRun, s *seriesRef, col int, calls []int) er
 	asc := x.p.c.ascending
 	// A lone first() (last()) needs only each series' earliest (latest)
 	// point: read in that direction and stop after one batch.
-	stopEarly := ap.w == nil
+	stopEarly := ap.w == nil && !ap.clip
 	for _, k := range calls {
 		if ap.calls[k].fn != ap.calls[calls[0]].fn {
 			stopEarly = false
@@ -304,7 +375,7 @@ func readColumn[T block.Value](x *aggRun, s *seriesRef, col int, calls []int) er
 	default:
 		stopEarly = false
 	}
-	wantStats := !x.p.noPushdown
+	wantStats := !x.p.noPushdown && !ap.clip
 	for _, k := range calls {
 		wantStats = wantStats && ap.calls[k].stats
 	}
@@ -391,11 +462,13 @@ func rereadOf[T block.Value](x *aggRun, sd *shardData, s *seriesRef, col int, ca
 		return nil
 	}
 	defer cur.Close()
+	x.rc.stats.cursor(s.src.name, sd.sh.ID(), s.id)
 	for {
 		b, err := cur.Next(false)
 		if err != nil || b.Len() == 0 {
 			return err
 		}
+		x.rc.stats.batch(s.src.name, sd.sh.ID(), c.typ, false, b.Len())
 		x.addRuns(calls, b.Times, b.Values)
 	}
 }
@@ -418,13 +491,41 @@ func (x *aggRun) addRuns(calls []int, times []int64, vals any) {
 				j = i + searchLT(times[i:], b)
 			}
 		}
-		for _, k := range calls {
-			addRun(x.reducer(k, b), times[i:j], vals, i, j)
+		if !x.ap.clip {
+			for _, k := range calls {
+				addRun(x.reducer(k, b), times[i:j], vals, i, j)
+			}
+			x.saw(min(times[i], times[j-1]))
+		} else {
+			for _, k := range calls {
+				// Only the points in the call's range.
+				cp := x.ap.calls[k]
+				i2, j2 := clipRun(times, i, j, cp.lo, cp.hi, asc)
+				if i2 < j2 {
+					addRun(x.reducer(k, b), times[i2:j2], vals, i2, j2)
+					x.saw(min(times[i2], times[j2-1]))
+				}
+			}
 		}
-		x.saw(min(times[i], times[j-1]))
 		i = j
 	}
 }
+
+// clipRun narrows times[i:j] (sorted either way) to the times in [lo, hi].
+func clipRun(times []int64, i, j int, lo, hi int64, asc bool) (int, int) {
+	for i < j && !inRange(times[i], lo, hi) {
+		if asc && times[i] > hi || !asc && times[i] < lo {
+			return i, i
+		}
+		i++
+	}
+	for j > i && !inRange(times[j-1], lo, hi) {
+		j--
+	}
+	return i, j
+}
+
+func inRange(t, lo, hi int64) bool { return t >= lo && t <= hi }
 
 // addRun gives vals[i:j] (a typed slice) to an array reducer.
 func addRun(r reducer, times []int64, vals any, i, j int) {

@@ -19,60 +19,60 @@ type compiled struct {
 	ivOffset   int64         // GROUP BY time offset in ns, in [0, interval)
 	ascending  bool
 	loc        *time.Location // tz(), nil for UTC
+	now        time.Time
+	text       string // the statement as written, for sample()'s seed
 
-	calls         []*influxql.Call // every aggregate or selector call
+	// inherited is set on a subquery that takes its interval from the
+	// query around it: then a transformation of a raw field is allowed.
+	inherited bool
+	fill      influxql.FillOption // FILL, none for a subquery's fill(null)
+
+	calls         []*influxql.Call // every function call, transformations and nested calls included
 	onlySelectors bool
 	hasDistinct   bool
 	topBottom     string
 	hasAux        bool
 	timeName      string
-}
 
-// mathFunctions are 1.x's scalar math functions; they are transformations,
-// which this engine does not run yet.
-var mathFunctions = map[string]bool{
-	"abs": true, "sin": true, "cos": true, "tan": true, "asin": true, "acos": true, "atan": true,
-	"atan2": true, "exp": true, "log": true, "ln": true, "log2": true, "log10": true,
-	"sqrt": true, "pow": true, "floor": true, "ceil": true, "round": true,
-}
+	subs []*compiled // the compiled subqueries, in source order
 
-// transformations are 1.x functions that transform series; they are a later
-// issue.
-var transformations = map[string]bool{
-	"derivative": true, "non_negative_derivative": true, "difference": true,
-	"non_negative_difference": true, "cumulative_sum": true, "moving_average": true,
-	"exponential_moving_average": true, "double_exponential_moving_average": true,
-	"triple_exponential_moving_average": true, "relative_strength_index": true,
-	"triple_exponential_derivative": true, "kaufmans_efficiency_ratio": true,
-	"kaufmans_adaptive_moving_average": true, "chande_momentum_oscillator": true,
-	"elapsed": true, "holt_winters": true, "holt_winters_with_fit": true, "count_hll": true,
-	"sum_hll": true,
-}
+	// Set on a subquery by the statement around it (see subquery.go).
+	extraDims             []string // outer GROUP BY tags, grouped by too
+	slimitAdd, soffsetAdd int      // outer SLIMIT and SOFFSET, added
+	slimitDims            []string // the tags SLIMIT groups output series by
+	mapMin, mapMax        int64    // the range the outer statement reads: shards outside it are not read
 
-// errNotSupported reports a function or clause this engine does not run yet.
-func errNotSupported(what string) error {
-	return invalidf("%s is not supported yet", what)
+	explain *explainInfo // set while EXPLAIN plans or analyzes the statement
 }
 
 // compile validates stmt and extracts its time range, interval and calls.
 func compile(stmt *influxql.SelectStatement, now time.Time) (*compiled, error) {
+	return compileWith(stmt.Clone(), now, nil)
+}
+
+// compileWith compiles stmt (which it owns) as a subquery of parent, or as
+// a statement of its own when parent is nil. As in 1.x, the fields of the
+// outer statement are validated before its subqueries are compiled.
+func compileWith(stmt *influxql.SelectStatement, now time.Time, parent *compiled) (*compiled, error) {
 	c := &compiled{
-		stmt:          stmt.Clone(),
+		stmt:          stmt,
+		text:          stmt.String(),
+		mapMin:        influxql.MinTime,
+		mapMax:        influxql.MaxTime,
 		onlySelectors: true,
 		timeName:      "time",
 		ascending:     stmt.TimeAscending(),
 		loc:           stmt.Location,
-	}
-	if stmt.Target != nil {
-		return nil, errNotSupported("SELECT INTO")
-	}
-	for _, src := range c.stmt.Sources {
-		if _, ok := src.(*influxql.SubQuery); ok {
-			return nil, errNotSupported("a subquery")
-		}
+		now:           now,
+		fill:          stmt.Fill,
 	}
 	if err := c.preprocess(now); err != nil {
 		return nil, err
+	}
+	if parent != nil {
+		if err := c.inherit(parent); err != nil {
+			return nil, err
+		}
 	}
 	if err := c.compileFields(); err != nil {
 		return nil, err
@@ -80,12 +80,43 @@ func compile(stmt *influxql.SelectStatement, now time.Time) (*compiled, error) {
 	if err := c.validateFields(); err != nil {
 		return nil, err
 	}
+	for _, src := range c.stmt.Sources {
+		if sq, ok := src.(*influxql.SubQuery); ok {
+			sub, err := compileWith(sq.Statement, now, c)
+			if err != nil {
+				return nil, err
+			}
+			c.subs = append(c.subs, sub)
+		}
+	}
 	c.stmt.TimeAlias = c.timeName
 	c.stmt.RewriteDistinct()
 	c.stmt.RewriteTimeFields()
 	c.stmt.TimeAlias = c.timeName
 	c.stmt.RewriteRegexConditions()
 	return c, nil
+}
+
+// inherit applies the rules of a subquery: the same direction as the outer
+// query, the intersection of the time ranges, fill(null) as fill(none) for
+// aggregates, and the outer interval when the subquery has none.
+func (c *compiled) inherit(parent *compiled) error {
+	if len(c.stmt.SortFields) != 0 && c.ascending != parent.ascending {
+		return invalidf("subqueries must be ordered in the same direction as the query itself")
+	}
+	c.ascending = parent.ascending
+	c.tmin = max(c.tmin, parent.tmin)
+	c.tmax = min(c.tmax, parent.tmax)
+	if c.interval > 0 && c.fill == influxql.NullFill {
+		c.fill = influxql.NoFill
+	}
+	if parent.interval > 0 && c.interval == 0 {
+		c.interval, c.ivOffset, c.inherited = parent.interval, parent.ivOffset, true
+		if c.loc == nil {
+			c.loc = parent.loc
+		}
+	}
+	return nil
 }
 
 // preprocess extracts the time range and the interval.
@@ -115,7 +146,10 @@ func (c *compiled) preprocess(now time.Time) error {
 	return nil
 }
 
-// validateCondition rejects calls in the WHERE clause.
+// validateCondition rejects calls other than math functions in the WHERE
+// clause, and math functions with the wrong number of arguments. As in
+// 1.x, log() counts as a function of one argument here (so log(v, 2) is
+// refused in a condition, and log(v) matches nothing).
 func validateCondition(expr influxql.Expr) error {
 	switch expr := expr.(type) {
 	case *influxql.BinaryExpr:
@@ -126,10 +160,21 @@ func validateCondition(expr influxql.Expr) error {
 	case *influxql.ParenExpr:
 		return validateCondition(expr.Expr)
 	case *influxql.Call:
-		if mathFunctions[expr.Name] {
-			return errNotSupported("function " + expr.Name + "()")
+		if !isMathFunction(expr.Name) {
+			return invalidf("invalid function call in condition: %s", expr)
 		}
-		return invalidf("invalid function call in condition: %s", expr)
+		want := 1
+		if expr.Name == "atan2" || expr.Name == "pow" {
+			want = 2
+		}
+		if got := len(expr.Args); got != want {
+			return invalidf("invalid number of arguments for %s, expected %d, got %d", expr.Name, want, got)
+		}
+		for _, arg := range expr.Args {
+			if err := validateCondition(arg); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -217,7 +262,7 @@ func (c *compiled) compileFields() error {
 			}
 			continue
 		}
-		f.Expr = influxql.Reduce(f.Expr, nil)
+		f.Expr = influxql.Reduce(f.Expr, mathValuer{})
 		fc := fieldCompiler{c: c, allowWildcard: true}
 		if err := fc.expr(f.Expr); err != nil {
 			return err
@@ -251,11 +296,27 @@ func (fc *fieldCompiler) expr(expr influxql.Expr) error {
 		c.hasAux = true
 		return nil
 	case *influxql.Call:
-		if mathFunctions[expr.Name] || transformations[expr.Name] {
-			return errNotSupported("function " + expr.Name + "()")
+		if isMathFunction(expr.Name) {
+			return fc.math(expr)
 		}
 		c.calls = append(c.calls, expr)
 		switch expr.Name {
+		case "derivative", "non_negative_derivative", "elapsed":
+			return fc.derivative(expr.Name, expr.Args)
+		case "difference", "non_negative_difference", "cumulative_sum":
+			return fc.difference(expr.Name, expr.Args)
+		case "moving_average":
+			return fc.movingAverage(expr.Args)
+		case "exponential_moving_average", "double_exponential_moving_average",
+			"triple_exponential_moving_average", "relative_strength_index",
+			"triple_exponential_derivative":
+			return fc.technical(expr.Name, expr.Args, 4, "'exponential' 'simple'")
+		case "kaufmans_efficiency_ratio", "kaufmans_adaptive_moving_average":
+			return fc.technical(expr.Name, expr.Args, 3, "")
+		case "chande_momentum_oscillator":
+			return fc.technical(expr.Name, expr.Args, 4, "'none' 'exponential' 'simple'")
+		case "holt_winters", "holt_winters_with_fit":
+			return fc.holtWinters(expr.Name, expr.Args)
 		case "percentile":
 			return fc.percentile(expr.Args)
 		case "sample":
@@ -454,7 +515,7 @@ func (c *compiled) validateFields() error {
 		case influxql.LinearFill:
 			return invalidf("fill(linear) must be used with a function")
 		}
-		if c.interval > 0 {
+		if c.interval > 0 && !c.inherited {
 			return invalidf("GROUP BY requires at least one aggregate function")
 		}
 	}

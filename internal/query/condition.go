@@ -64,6 +64,16 @@ func (p *plan) planCondition(cond influxql.Expr) {
 	for _, conj := range splitAnd(cond, nil) {
 		hasField, hasTag := refKinds(conj)
 		switch {
+		case !hasField && p.virtual():
+			// A subquery's result has no index: its series are matched by
+			// substituting their tags.
+			if lit, ok := conj.(*influxql.BooleanLiteral); ok {
+				if !lit.Val {
+					p.tagExpr.none = true
+				}
+				continue
+			}
+			p.cond.mixed = andExpr(p.cond.mixed, conj)
 		case !hasField:
 			if lit, ok := conj.(*influxql.BooleanLiteral); ok {
 				if !lit.Val {
@@ -278,6 +288,9 @@ type rowValuer struct {
 	vals []any
 	tag  func(string) (string, bool)
 }
+
+// Call implements influxql.CallValuer: math functions.
+func (v *rowValuer) Call(name string, args []any) (any, bool) { return callMath(name, args) }
 
 // Value implements influxql.Valuer.
 func (v *rowValuer) Value(key string) (any, bool) {

@@ -16,6 +16,7 @@ type readCtx struct {
 	points     atomic.Int64
 	maxPoints  int
 	tmin, tmax int64
+	stats      *readStats // EXPLAIN ANALYZE's counters; nil otherwise
 }
 
 // count charges n points read against max-select-point and checks for
@@ -83,6 +84,7 @@ func (c *colCursor[T]) open() bool {
 			continue
 		}
 		c.cur, c.cast = cur, cast
+		c.rc.stats.cursor(c.s.src.name, sd.sh.ID(), c.s.id)
 		return true
 	}
 	return false
@@ -107,6 +109,9 @@ func (c *colCursor[T]) nextBatch(wantStats bool) (engine.Batch[T], error) {
 		n := b.Len()
 		if b.Stats != nil {
 			n = int(b.Stats.Count)
+		}
+		if c.rc.stats != nil {
+			c.rc.stats.batch(c.s.src.name, c.shard().sh.ID(), c.col.typ, b.Stats != nil, n)
 		}
 		return b, c.rc.count(n)
 	}
@@ -276,6 +281,26 @@ func newRowCol(rc *readCtx, s *seriesRef, col column, asc bool) rowCol {
 	return nil
 }
 
+// seriesRows reads the rows of one series in query order: the times at
+// which a selected column has a value, with the values every column has at
+// that time (nil where none).
+type seriesRows interface {
+	// next reads the next row; false at the end.
+	next() (int64, bool, error)
+	// values returns the current row by column; valid until next.
+	values() []any
+	close()
+}
+
+// newSeriesRows returns the row reader of a series: a merge of its stored
+// columns, or the rows of a subquery's result.
+func newSeriesRows(rc *readCtx, s *seriesRef, cols []column, selected []bool, asc bool) seriesRows {
+	if s.rows != nil {
+		return newMemRows(rc, s, cols, selected, asc)
+	}
+	return newRowReader(rc, s, cols, selected, asc)
+}
+
 // rowReader merges the columns of one series into rows by time. A row is
 // produced at each time at which at least one selected column has a value;
 // the other columns contribute their value at that time, if any.
@@ -337,6 +362,8 @@ func (r *rowReader) next() (int64, bool, error) {
 		}
 	}
 }
+
+func (r *rowReader) values() []any { return r.vals }
 
 func (r *rowReader) close() {
 	for _, c := range r.cols {

@@ -1,4 +1,5 @@
-// Package query runs InfluxQL SELECT statements against storage, with
+// Package query runs InfluxQL SELECT statements (with transformations,
+// subqueries and INTO) and EXPLAIN [ANALYZE] against storage, with
 // InfluxDB 1.x's results: the same columns, series, ordering, value types,
 // nulls, fills and error texts, so that a response encodes to the bytes
 // 1.x sends. It also keeps the registry of running queries (SHOW QUERIES,
@@ -29,10 +30,35 @@
 //     output order is kept and a worker that runs ahead waits.
 //  5. A raw tag set (raw.go) is a k-way merge of its series' rows by time;
 //     an aggregate tag set (agg.go) feeds each series' points to reducers
-//     (reduce.go, reduce_select.go), one per call per GROUP BY time bucket,
-//     then fills, zips the calls into rows and evaluates the expressions.
+//     (reduce.go, reduce_select.go), one per call per GROUP BY time bucket.
+//     Each top-level function call of the fields is then an output stream
+//     (1.x's call iterator): an aggregate's points bucket by bucket, filled
+//     (agg_output.go), optionally passed through transformations
+//     (transform*.go, holtwinters.go), or a transformation of a field's
+//     raw points merged across the tag set's series (stream_raw.go). OFFSET
+//     and LIMIT apply to each stream, as in 1.x. The zipper (zip.go) lines
+//     the streams up by time into rows, fills again where a stream has no
+//     point, and evaluates the expressions, math functions (mathfn.go)
+//     included.
 //  6. The emitter (emit.go) makes Results: one, or chunks of at most
 //     ChunkSize rows with 1.x's partial flags.
+//
+// Transformations over an aggregate read one GROUP BY interval before the
+// range (after it when descending) for each transformation in the chain
+// that needs a predecessor (all but cumulative_sum and holt_winters), as
+// 1.x does; a call read over such a longer range is a call of its own,
+// since its first bucket holds other points. Holt-winters collects its
+// input and fits the model when the input ends (16 Nelder-Mead searches,
+// which take seconds for thousands of buckets, and stop when the query is
+// cancelled).
+//
+// A subquery (subquery.go) runs before the statement around it, with the
+// options 1.x derives (same direction, intersected time range, inherited
+// interval, outer GROUP BY tags added); its output series become the
+// series of virtual measurements, read in memory. SELECT … INTO (into.go)
+// turns the rows into points and writes them through the PointsWriter in
+// batches of 10,000 as they come. EXPLAIN and EXPLAIN ANALYZE (explain.go)
+// print 1.x's shapes with Strata's stages and counters.
 //
 // Reading goes through typed cursors (cursor.go): a column of one series
 // is read shard after shard, opening the next shard only when the previous
@@ -111,8 +137,32 @@
 //   - A field condition never matches a point that lacks the field, even
 //     "f = false"; influxql's evaluator would treat the missing value as
 //     false there. This is what 1.6 does; later 1.x releases may differ.
+//   - Math functions in conditions are evaluated whatever their arguments;
+//     1.6 matches nothing for abs(v - 3) < 2 and everything for
+//     abs(-3) < v. (log() still takes one argument in a condition, as in
+//     every 1.x.)
+//   - A subquery's series are merged by time, series by series at equal
+//     times, also when descending; 1.6's order there is a heap artefact.
+//     Rows of an aggregating subquery grouped by tags the outer statement
+//     does not group by come merged and in time order (1.6 returns them
+//     unmerged and out of order; fixed in 1.7.8, influxdb#13441).
+//   - Holt-winters refuses a season longer than the data it can place on
+//     the grid (1.x indexes past its data there).
+//   - EXPLAIN shows no storage estimates (CACHED VALUES, NUMBER OF FILES,
+//     NUMBER OF BLOCKS, SIZE OF BLOCKS); EXPLAIN ANALYZE counts what was
+//     read per shard (cursors, blocks decoded, blocks answered from
+//     statistics, points) instead of 1.x's per-iterator byte sizes.
+//   - A subquery's result is held in memory while the outer statement
+//     runs; 1.x streams it. Its reads count against max-select-point
+//     separately from the outer statement's.
 //
-// Transformations (DERIVATIVE, MOVING_AVERAGE, math functions, …),
-// subqueries, SELECT INTO and EXPLAIN are not run yet; they fail with
-// "... is not supported yet".
+// Quirks of 1.x that Strata keeps on purpose: abs(), floor(), ceil() and
+// round() return integers unchanged (abs(-5i) is -5); math functions are
+// typed like their argument in a subquery (sqrt(<integer>) is read as an
+// integer outside); without a lower time bound a transformation of an
+// aggregate returns nothing when ascending (1.x's range start wraps
+// around); an aggregate without GROUP BY time over a subquery returns
+// nothing when the first inner row lies before the query's start; LIMIT
+// counts the points of each call, not rows; holt-winters with a string
+// input says "unsupported elapsed iterator type".
 package query

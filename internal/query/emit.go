@@ -24,6 +24,8 @@ type emitter struct {
 
 	name string
 	tags map[string]string
+
+	count *int64 // counts the rows added (EXPLAIN ANALYZE); may be nil
 }
 
 func newEmitter(columns []string, chunkSize, maxRows int, send func(*Result) error) *emitter {
@@ -46,6 +48,9 @@ func (e *emitter) full() bool { return e.maxRows > 0 && e.rows >= e.maxRows }
 // add appends one row of values (time first) to the current series.
 func (e *emitter) add(values []any) error {
 	e.rows++
+	if e.count != nil {
+		*e.count++
+	}
 	if e.row == nil {
 		e.newRow()
 		e.row.Values = append(e.row.Values, values)

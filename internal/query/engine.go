@@ -9,6 +9,8 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"runtime/debug"
+	"slices"
+	"sort"
 	"sync"
 	"time"
 
@@ -36,6 +38,9 @@ type EngineOptions struct {
 	// DisablePushdown makes aggregates decode every block instead of using
 	// block statistics (for benchmarks and differential tests).
 	DisablePushdown bool
+	// PointsWriter writes the points of SELECT … INTO; nil refuses such
+	// statements with ErrNoPointsWriter.
+	PointsWriter PointsWriter
 	// Logger receives slow-query and error messages; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock (now() in queries); nil means time.Now.
@@ -96,6 +101,9 @@ func (e *Engine) Close() error { return e.registry.Close() }
 // Result whose Err holds 1.x's text (after the chunks already sent). The
 // StatementID of the results is left to the caller. Select returns an
 // error only when emit does (the receiver is gone).
+//
+// A SELECT … INTO writes its rows through EngineOptions.PointsWriter and
+// answers with one row, {"time": 0, "written": N} (see into.go).
 func (e *Engine) Select(ctx context.Context, stmt *influxql.SelectStatement, opts ExecutionOptions, emit func(*Result) error) error {
 	if TaskFromContext(ctx) == nil {
 		qctx, _, detach, err := e.registry.Attach(ctx, stmt.String(), opts.Database)
@@ -108,6 +116,14 @@ func (e *Engine) Select(ctx context.Context, stmt *influxql.SelectStatement, opt
 	if err := authorize(stmt, opts); err != nil {
 		return emit(&Result{Err: err})
 	}
+	if stmt.Target != nil {
+		return e.selectInto(ctx, stmt, opts, emit)
+	}
+	return e.selectRows(ctx, stmt, opts, emit)
+}
+
+// selectRows runs a SELECT and emits its rows (see Select).
+func (e *Engine) selectRows(ctx context.Context, stmt *influxql.SelectStatement, opts ExecutionOptions, emit func(*Result) error) error {
 	now := e.opts.Now()
 	p, sets, err := e.prepare(ctx, stmt, opts, now)
 	if err == nil {
@@ -137,20 +153,27 @@ func authorize(stmt *influxql.SelectStatement, opts ExecutionOptions) error {
 	if u == nil || u.IsAdmin() {
 		return nil
 	}
-	for _, src := range stmt.Sources {
-		m, ok := src.(*influxql.Measurement)
-		if !ok {
-			continue
+	var check func(s *influxql.SelectStatement) error
+	check = func(s *influxql.SelectStatement) error {
+		for _, src := range s.Sources {
+			switch src := src.(type) {
+			case *influxql.SubQuery:
+				if err := check(src.Statement); err != nil {
+					return err
+				}
+			case *influxql.Measurement:
+				db := src.Database
+				if db == "" {
+					db = opts.Database
+				}
+				if db != "" && !u.CanRead(db) {
+					return &AuthorizationError{User: u.Name(), Statement: stmt.String(), Database: db}
+				}
+			}
 		}
-		db := m.Database
-		if db == "" {
-			db = opts.Database
-		}
-		if db != "" && !u.CanRead(db) {
-			return &AuthorizationError{User: u.Name(), Statement: stmt.String(), Database: db}
-		}
+		return nil
 	}
-	return nil
+	return check(stmt)
 }
 
 // prepare compiles, maps and plans a statement, and resolves its series.
@@ -159,6 +182,12 @@ func (e *Engine) prepare(ctx context.Context, stmt *influxql.SelectStatement, op
 	if err != nil {
 		return nil, nil, err
 	}
+	return e.prepareCompiled(ctx, c, opts)
+}
+
+// prepareCompiled maps and plans a compiled statement (running its
+// subqueries) and resolves its series.
+func (e *Engine) prepareCompiled(ctx context.Context, c *compiled, opts ExecutionOptions) (*plan, []*tagSet, error) {
 	if err := e.resolveSources(c.stmt, opts); err != nil {
 		return nil, nil, err
 	}
@@ -176,10 +205,24 @@ func (e *Engine) prepare(ctx context.Context, stmt *influxql.SelectStatement, op
 			return nil, nil, &LimitError{Kind: ErrMaxSelectBucketsLimit, N: int(n), Limit: e.opts.MaxSelectBucketsN}
 		}
 	}
+	if ext := int64(extraIntervals(c)) * c.interval; ext > 0 {
+		// Transformations read intervals before the range (after it when
+		// descending), so that their first bucket has a predecessor.
+		if c.ascending {
+			if readMin > influxql.MinTime+ext {
+				readMin -= ext
+			}
+		} else if readMax < influxql.MaxTime-ext {
+			readMax += ext
+		}
+	}
+	// A subquery reads only what the statement around it maps (1.x maps
+	// the shards of every level with the outer time range).
+	readMin, readMax = max(readMin, c.mapMin), min(readMax, c.mapMax)
 	if err := ctx.Err(); err != nil {
 		return nil, nil, context.Cause(ctx)
 	}
-	sources, err := e.mapSources(ctx, c.stmt, readMin, readMax)
+	sources, err := e.mapSources(ctx, c, opts, readMin, readMax)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -193,17 +236,23 @@ func (e *Engine) prepare(ctx context.Context, stmt *influxql.SelectStatement, op
 	p := &plan{
 		c:          c,
 		stmt:       rewritten,
-		columns:    rewritten.ColumnNames(),
+		columns:    columnNames(rewritten),
 		sources:    sources,
-		dims:       dimensions(rewritten),
+		dims:       mergeDims(dimensions(rewritten), c.extraDims),
 		limit:      rewritten.Limit,
 		offset:     rewritten.Offset,
-		slimit:     rewritten.SLimit,
-		soffset:    rewritten.SOffset,
+		slimit:     rewritten.SLimit + c.slimitAdd,
+		soffset:    rewritten.SOffset + c.soffsetAdd,
+		slimitDims: c.slimitDims,
 		readMin:    readMin,
 		readMax:    readMax,
 		noPushdown: e.opts.DisablePushdown,
-		seed:       xxhash.Sum64String(stmt.String()) ^ uint64(now.UnixNano()),
+		seed:       xxhash.Sum64String(c.text) ^ uint64(c.now.UnixNano()),
+	}
+	if allVirtual(sources) {
+		// SLIMIT and SOFFSET went into the subqueries, where 1.x applies
+		// them.
+		p.slimit, p.soffset = 0, 0
 	}
 	p.planCondition(typeRefs(c.cond, rewritten.Sources, newFieldMapper(sources)))
 	if len(c.calls) > 0 {
@@ -218,6 +267,26 @@ func (e *Engine) prepare(ctx context.Context, stmt *influxql.SelectStatement, op
 		return nil, nil, err
 	}
 	return p, sets, nil
+}
+
+// columnNames returns the statement's output columns. Unlike influxql's
+// ColumnNames, the tag columns of top() and bottom() are there for SELECT
+// … INTO too: 1.x writes them as fields.
+func columnNames(stmt *influxql.SelectStatement) []string {
+	target := stmt.Target
+	stmt.Target = nil
+	defer func() { stmt.Target = target }()
+	return stmt.ColumnNames()
+}
+
+// mergeDims adds extra tags to sorted dims.
+func mergeDims(dims, extra []string) []string {
+	if len(extra) == 0 {
+		return dims
+	}
+	out := append(slices.Clone(dims), extra...)
+	sort.Strings(out)
+	return slices.Compact(out)
 }
 
 // typeRefs assigns field and tag types to the references of a condition,
@@ -282,7 +351,7 @@ func (e *Engine) execute(ctx context.Context, p *plan, sets []*tagSet, em *emitt
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(errStopped)
-	rc := &readCtx{ctx: ctx, maxPoints: e.opts.MaxSelectPointN, tmin: p.readMin, tmax: p.readMax}
+	rc := &readCtx{ctx: ctx, maxPoints: e.opts.MaxSelectPointN, tmin: p.readMin, tmax: p.readMax, stats: p.stats}
 	workers := min(e.opts.Workers, len(sets))
 
 	type job struct {

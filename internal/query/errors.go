@@ -29,6 +29,10 @@ var (
 	// ErrInvalidStatement matches (errors.Is) every *StatementError: a
 	// SELECT that is rejected before any data is read.
 	ErrInvalidStatement = errors.New("invalid statement")
+
+	// ErrNoPointsWriter is the error of SELECT … INTO on an engine built
+	// without a PointsWriter.
+	ErrNoPointsWriter = errors.New("SELECT INTO is not supported: the query engine has no points writer")
 )
 
 // StatementError is a SELECT rejected by validation. Its text is exactly
@@ -91,16 +95,31 @@ type NoSuchQueryError struct{ ID uint64 }
 func (e *NoSuchQueryError) Error() string { return fmt.Sprintf("no such query id: %d", e.ID) }
 
 // AuthorizationError is a SELECT that the user may not run: it lacks READ
-// on a database the statement reads. It has 1.x's text (to which the HTTP
-// layer adds "error authorizing query: ") and the AuthorizationFailed
-// method by which httpd answers 403.
+// on a database the statement reads (or WRITE on the database of SELECT …
+// INTO). It has 1.x's text (to which the HTTP layer adds "error authorizing
+// query: ") and the AuthorizationFailed method by which httpd answers 403.
 type AuthorizationError struct {
 	User, Statement, Database string
+	// Privilege is the privilege the user lacks; "" means READ.
+	Privilege string
 }
 
 func (e *AuthorizationError) Error() string {
-	return fmt.Sprintf("%s not authorized to execute statement '%s', requires READ on %s", e.User, e.Statement, e.Database)
+	priv := e.Privilege
+	if priv == "" {
+		priv = "READ"
+	}
+	return fmt.Sprintf("%s not authorized to execute statement '%s', requires %s on %s", e.User, e.Statement, priv, e.Database)
 }
 
 // AuthorizationFailed marks the error as a refusal for lack of privilege.
 func (e *AuthorizationError) AuthorizationFailed() bool { return true }
+
+// SubqueryTooLargeError fails a statement whose subquery returns more rows
+// than Strata holds in memory for it (1.x streams them, and runs out of
+// memory instead on the same queries).
+type SubqueryTooLargeError struct{ Limit int }
+
+func (e *SubqueryTooLargeError) Error() string {
+	return fmt.Sprintf("subquery returned more than %d rows", e.Limit)
+}

@@ -10,8 +10,14 @@ import (
 
 	"github.com/influxdata/influxql"
 
+	"github.com/stratadb/strata/internal/models"
 	"github.com/stratadb/strata/internal/query"
 )
+
+// discardWriter accepts the points of SELECT … INTO and drops them.
+type discardWriter struct{}
+
+func (discardWriter) WritePoints(context.Context, string, string, []models.Point) error { return nil }
 
 // FuzzSelect parses arbitrary text and runs every SELECT it finds against a
 // small fixed data set: errors are fine, panics and hangs are not.
@@ -37,6 +43,12 @@ func FuzzSelect(f *testing.F) {
 		"SELECT v FROM cpu WHERE v =~ /x/ OR h =~ /a/ AND s > 1",
 		"SELECT integral(v, 1ns) FROM cpu GROUP BY time(1s, -1ns) tz('Asia/Kolkata')",
 		"SELECT count(distinct(s)) + 1 FROM cpu ORDER BY time DESC SLIMIT 1 SOFFSET 1",
+		"SELECT derivative(mean(v), 1ns), holt_winters_with_fit(max(i), 3, 2) FROM cpu WHERE time > 0 GROUP BY time(7s) fill(linear)",
+		"SELECT moving_average(difference(v), 2), chande_momentum_oscillator(i, 1, 0, 'none') FROM cpu GROUP BY *",
+		"SELECT max(x) FROM (SELECT derivative(v) AS x FROM (SELECT * FROM cpu GROUP BY h) GROUP BY r) GROUP BY h, time(20s)",
+		"SELECT sqrt(v) INTO db.autogen.:MEASUREMENT FROM /.*/ GROUP BY *",
+		"EXPLAIN ANALYZE SELECT kaufmans_adaptive_moving_average(v, 1), abs(i) FROM cpu WHERE sqrt(v) > 1",
+		"EXPLAIN SELECT mean(m) FROM (SELECT max(v) AS m FROM cpu GROUP BY time(1s))",
 	} {
 		f.Add(q)
 	}
@@ -45,6 +57,7 @@ func FuzzSelect(f *testing.F) {
 		MaxSelectPointN:   100000,
 		QueryTimeout:      5 * time.Second,
 		Workers:           2,
+		PointsWriter:      discardWriter{}, // SELECT … INTO must not change the data set
 	})
 	s.now = time.Date(1970, 1, 1, 0, 2, 0, 0, time.UTC)
 	s.write("db", "", "", strings.Join([]string{
@@ -63,23 +76,28 @@ func FuzzSelect(f *testing.F) {
 			return
 		}
 		for _, stmt := range q.Statements {
-			sel, ok := stmt.(*influxql.SelectStatement)
-			if !ok {
+			rows := 0
+			count := func(r *query.Result) error {
+				for _, row := range r.Series {
+					rows += len(row.Values)
+				}
+				return nil
+			}
+			opts := query.ExecutionOptions{Database: "db", ChunkSize: 100}
+			var err error
+			switch stmt := stmt.(type) {
+			case *influxql.SelectStatement:
+				err = s.engine.Select(context.Background(), stmt, opts, count)
+			case *influxql.ExplainStatement:
+				err = s.engine.Explain(context.Background(), stmt, opts, count)
+			default:
 				continue
 			}
-			rows := 0
-			err := s.engine.Select(context.Background(), sel, query.ExecutionOptions{Database: "db", ChunkSize: 100},
-				func(r *query.Result) error {
-					for _, row := range r.Series {
-						rows += len(row.Values)
-					}
-					return nil
-				})
 			if err != nil {
-				t.Fatalf("%s: %v", sel, err)
+				t.Fatalf("%s: %v", stmt, err)
 			}
 			if rows > 1000000 {
-				t.Fatalf("%s: %d rows", sel, rows)
+				t.Fatalf("%s: %d rows", stmt, rows)
 			}
 		}
 	})

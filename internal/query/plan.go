@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/influxdata/influxql"
@@ -19,6 +20,9 @@ type source struct {
 	db, rp, name string
 	shards       []*shardData // shards holding the measurement, in time order
 	index        SeriesIndex
+
+	virtual *virtualSource // a subquery's result (no shards, no index)
+	mem     []*seriesRef   // its output series
 }
 
 // shardData is a shard and what the plan learned about it.
@@ -51,26 +55,63 @@ type plan struct {
 	agg *aggPlan
 
 	limit, offset, slimit, soffset int
-	readMin, readMax               int64  // the range read (narrower than c's with max-select-buckets)
-	noPushdown                     bool   // never use block statistics
-	seed                           uint64 // for sample()
+	slimitDims                     []string // the tags SLIMIT groups by (nil: dims)
+	readMin, readMax               int64    // the range read (narrower than c's with max-select-buckets)
+	noPushdown                     bool     // never use block statistics
+	seed                           uint64   // for sample()
+
+	// EXPLAIN ANALYZE's counters (nil otherwise).
+	stats     *readStats
+	outPoints []atomic.Int64 // per output stream
+}
+
+// outPointsSnapshot returns the points each output stream produced.
+func (p *plan) outPointsSnapshot() []int64 {
+	out := make([]int64, len(p.outPoints))
+	for i := range p.outPoints {
+		out[i] = p.outPoints[i].Load()
+	}
+	return out
+}
+
+// allVirtual reports whether every source is a subquery's result.
+func allVirtual(sources []*source) bool {
+	for _, s := range sources {
+		if s.virtual == nil {
+			return false
+		}
+	}
+	return len(sources) > 0
+}
+
+// virtual reports whether the statement reads a subquery.
+func (p *plan) virtual() bool {
+	for _, s := range p.sources {
+		if s.virtual != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // resolveSources normalises the statement's measurements: default database
 // and retention policy, system names, and the existence checks 1.x makes,
-// in its order.
+// in its order. Subqueries resolve their own when they run.
 func (e *Engine) resolveSources(stmt *influxql.SelectStatement, opts ExecutionOptions) error {
 	for _, src := range stmt.Sources {
 		m, ok := src.(*influxql.Measurement)
 		if !ok {
-			return errNotSupported("a subquery")
+			continue
 		}
 		if m.Regex == nil && influxql.IsSystemName(m.Name) {
 			return systemSourceError(m.Name)
 		}
 	}
 	for _, src := range stmt.Sources {
-		m := src.(*influxql.Measurement)
+		m, ok := src.(*influxql.Measurement)
+		if !ok {
+			continue
+		}
 		if m.Database == "" {
 			m.Database = opts.Database
 		}
@@ -91,17 +132,47 @@ func (e *Engine) resolveSources(stmt *influxql.SelectStatement, opts ExecutionOp
 			m.RetentionPolicy = di.DefaultRetentionPolicy
 		}
 	}
+	// The target of INTO, as 1.x shows it (selectInto resolves it on the
+	// statement as written).
+	if stmt.Target != nil {
+		m := stmt.Target.Measurement
+		if m.Database == "" {
+			m.Database = opts.Database
+		}
+		if di := e.meta.Database(m.Database); di != nil && m.RetentionPolicy == "" {
+			m.RetentionPolicy = di.DefaultRetentionPolicy
+		}
+	}
 	return nil
 }
 
-// mapSources maps every (db, rp) to its shards and expands regex sources
-// into the measurements they match, sorted by name.
-func (e *Engine) mapSources(ctx context.Context, stmt *influxql.SelectStatement, tmin, tmax int64) ([]*source, error) {
+// mapSources maps every (db, rp) to its shards, expands regex sources into
+// the measurements they match and runs subqueries, sorted by name.
+func (e *Engine) mapSources(ctx context.Context, c *compiled, opts ExecutionOptions, tmin, tmax int64) ([]*source, error) {
+	stmt := c.stmt
 	type dbrp struct{ db, rp string }
 	shardsOf := map[dbrp][]Shard{}
 	var out []*source
 	seen := map[[3]string]bool{}
+	nsub := 0
 	for _, src := range stmt.Sources {
+		if _, ok := src.(*influxql.SubQuery); ok {
+			so := subqueryOptions{
+				dims:    mergeDims(outerDims(stmt), c.extraDims),
+				slimit:  stmt.SLimit + c.slimitAdd,
+				soffset: stmt.SOffset + c.soffsetAdd,
+				min:     tmin,
+				max:     tmax,
+				explain: c.explain,
+			}
+			vsrcs, err := e.runSubquery(ctx, c.subs[nsub], so, opts)
+			nsub++
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, vsrcs...)
+			continue
+		}
 		m := src.(*influxql.Measurement)
 		key := dbrp{m.Database, m.RetentionPolicy}
 		shards, ok := shardsOf[key]
@@ -211,6 +282,17 @@ func (m *fieldMapper) FieldDimensions(mm *influxql.Measurement) (map[string]infl
 	fields := map[string]influxql.DataType{}
 	dims := map[string]struct{}{}
 	for _, s := range m.byName[mm.Name] {
+		if vs := s.virtual; vs != nil {
+			for f, dt := range vs.fields {
+				if fields[f].LessThan(dt) {
+					fields[f] = dt
+				}
+			}
+			for _, k := range vs.tags {
+				dims[k] = struct{}{}
+			}
+			continue
+		}
 		for _, sd := range s.shards {
 			for f, t := range sd.fields {
 				if dt := toDataType(t); fields[f].LessThan(dt) {
@@ -232,6 +314,16 @@ func (m *fieldMapper) MapType(mm *influxql.Measurement, field string) influxql.D
 	var typ influxql.DataType
 	isTag := false
 	for _, s := range m.byName[mm.Name] {
+		if vs := s.virtual; vs != nil {
+			if dt := vs.columnType(field); dt != influxql.Unknown {
+				if typ.LessThan(dt) {
+					typ = dt
+				}
+			} else if vs.isTag(field) {
+				isTag = true
+			}
+			continue
+		}
 		for _, sd := range s.shards {
 			if t, ok := sd.fields[field]; ok {
 				if dt := toDataType(t); typ.LessThan(dt) {
@@ -255,12 +347,18 @@ func (m *fieldMapper) MapType(mm *influxql.Measurement, field string) influxql.D
 }
 
 // CallType implements influxql.CallTypeMapper with the result types of the
-// aggregate functions.
+// functions, as 1.x types them: functions it does not list (the math
+// functions among them) take their first argument's type.
 func (m *fieldMapper) CallType(name string, args []influxql.DataType) (influxql.DataType, error) {
 	switch name {
-	case "mean", "median", "integral", "stddev":
+	case "mean", "median", "integral", "stddev", "derivative", "non_negative_derivative",
+		"moving_average", "exponential_moving_average", "double_exponential_moving_average",
+		"triple_exponential_moving_average", "relative_strength_index",
+		"triple_exponential_derivative", "kaufmans_efficiency_ratio",
+		"kaufmans_adaptive_moving_average", "chande_momentum_oscillator",
+		"holt_winters", "holt_winters_with_fit":
 		return influxql.Float, nil
-	case "count":
+	case "count", "elapsed":
 		return influxql.Integer, nil
 	}
 	if len(args) > 0 {
@@ -279,6 +377,19 @@ func rewriteFields(stmt *influxql.SelectStatement, sources []*source) (*influxql
 	out, err := concrete.RewriteFields(newFieldMapper(sources))
 	if err != nil {
 		return nil, err
+	}
+	// A subquery's column that holds tag values (SELECT h FROM (SELECT v,
+	// h ...)) is typed as a tag but read as a column, as 1.x does.
+	for _, s := range sources {
+		if vs := s.virtual; vs != nil {
+			influxql.WalkFunc(out.Fields, func(n influxql.Node) {
+				if ref, ok := n.(*influxql.VarRef); ok && ref.Type == influxql.Tag {
+					if t := vs.columnType(ref.Val); t != influxql.Unknown {
+						ref.Type = t
+					}
+				}
+			})
+		}
 	}
 	return out, nil
 }

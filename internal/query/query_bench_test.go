@@ -37,35 +37,7 @@ func BenchmarkQuery(b *testing.B) {
 	defer noPushdown.Close()
 	end := start.Add(100_000 * time.Second)
 	rng := fmt.Sprintf("time >= '%s' AND time < '%s'", start.Format(time.RFC3339), end.Format(time.RFC3339))
-	run := func(b *testing.B, e *query.Engine, q string, points int) {
-		stmt, err := influxql.ParseStatement(q)
-		if err != nil {
-			b.Fatal(err)
-		}
-		sel := stmt.(*influxql.SelectStatement)
-		b.ReportAllocs()
-		b.SetBytes(int64(points) * 16) // a point is a time and a value
-		b.ResetTimer()
-		for b.Loop() {
-			rows := 0
-			err := e.Select(context.Background(), sel, query.ExecutionOptions{Database: "db", ChunkSize: 10000}, func(r *query.Result) error {
-				if r.Err != nil {
-					return r.Err
-				}
-				for _, row := range r.Series {
-					rows += len(row.Values)
-				}
-				return nil
-			})
-			if err != nil {
-				b.Fatal(err)
-			}
-			if rows == 0 {
-				b.Fatal("no rows")
-			}
-		}
-		b.ReportMetric(float64(points)*float64(b.N)/b.Elapsed().Seconds(), "points/s")
-	}
+	run := func(b *testing.B, e *query.Engine, q string, points int) { runSelect(b, e, q, points) }
 	b.Run("raw_scan_100k", func(b *testing.B) {
 		run(b, s.engine, "SELECT v FROM cpu WHERE host = 'h3'", 100_000)
 	})
@@ -105,4 +77,37 @@ func BenchmarkQuery(b *testing.B) {
 	b.Run("last", func(b *testing.B) {
 		run(b, s.engine, "SELECT last(v) FROM cpu GROUP BY host", 10)
 	})
+}
+
+func runBench(b *testing.B, s *stack, q string, points int) { runSelect(b, s.engine, q, points) }
+
+// runSelect runs q b.N times and reports the points read per second.
+func runSelect(b *testing.B, e *query.Engine, q string, points int) {
+	stmt, err := influxql.ParseStatement(q)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sel := stmt.(*influxql.SelectStatement)
+	b.ReportAllocs()
+	b.SetBytes(int64(points) * 16) // a point is a time and a value
+	b.ResetTimer()
+	for b.Loop() {
+		rows := 0
+		err := e.Select(context.Background(), sel, query.ExecutionOptions{Database: "db", ChunkSize: 10000}, func(r *query.Result) error {
+			if r.Err != nil {
+				return r.Err
+			}
+			for _, row := range r.Series {
+				rows += len(row.Values)
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if rows == 0 {
+			b.Fatal("no rows")
+		}
+	}
+	b.ReportMetric(float64(points)*float64(b.N)/b.Elapsed().Seconds(), "points/s")
 }

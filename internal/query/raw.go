@@ -60,7 +60,7 @@ func (p *plan) buildRaw() {
 // rawSeries is one series being merged into its tag set's output.
 type rawSeries struct {
 	idx  int
-	rr   *rowReader
+	rr   seriesRows
 	cond influxql.Expr
 	tags []models.Tag
 	t    int64 // time of the current row
@@ -72,7 +72,7 @@ type rawSeries struct {
 func (e *Engine) runRaw(rc *readCtx, p *plan, ts *tagSet, sink func([]any) (bool, error)) error {
 	rp := p.raw
 	asc := p.c.ascending
-	h := &rawHeap{asc: asc}
+	h := &rawHeap{asc: asc, tiesAsc: p.virtual()}
 	defer func() {
 		for _, s := range h.items {
 			s.rr.close()
@@ -85,7 +85,7 @@ func (e *Engine) runRaw(rc *readCtx, p *plan, ts *tagSet, sink func([]any) (bool
 		if !ok {
 			continue
 		}
-		rs := &rawSeries{idx: i, rr: newRowReader(rc, s, p.cols, rp.selected, asc), cond: cond, tags: tags}
+		rs := &rawSeries{idx: i, rr: newSeriesRows(rc, s, p.cols, rp.selected, asc), cond: cond, tags: tags}
 		rs.ce = newCondEval()
 		ok, err := rs.advance()
 		if err != nil {
@@ -119,14 +119,14 @@ func (e *Engine) runRaw(rc *readCtx, p *plan, ts *tagSet, sink func([]any) (bool
 				tt = tt.In(p.c.loc)
 			}
 			row[0] = tt
-			valuer.vals = rs.rr.vals
+			valuer.vals = rs.rr.values()
 			for i, sl := range rp.slots {
 				switch {
 				case sl.null:
 				case sl.col >= 0:
-					row[1+i] = rs.rr.vals[sl.col]
+					row[1+i] = valuer.vals[sl.col]
 				case sl.expr != nil:
-					row[1+i] = eval.Eval(sl.expr)
+					row[1+i] = nanToNull(eval.Eval(sl.expr))
 				default:
 					if v, ok := tagValue(rs.tags, sl.tag); ok {
 						row[1+i] = v
@@ -163,7 +163,7 @@ func (rs *rawSeries) advance() (bool, error) {
 		if err != nil || !ok {
 			return false, err
 		}
-		if rs.cond != nil && !rs.ce.match(rs.cond, rs.rr.vals) {
+		if rs.cond != nil && !rs.ce.match(rs.cond, rs.rr.values()) {
 			continue
 		}
 		rs.t = t
@@ -172,17 +172,19 @@ func (rs *rawSeries) advance() (bool, error) {
 }
 
 // rawHeap orders series by their current time, then by series order (the
-// reverse of it when descending, as 1.x reverses a tag set's series).
+// reverse of it when descending, as 1.x reverses a tag set's series, unless
+// tiesAsc: 1.x keeps the series order for a subquery's rows).
 type rawHeap struct {
-	asc   bool
-	items []*rawSeries
+	asc     bool
+	tiesAsc bool
+	items   []*rawSeries
 }
 
 func (h *rawHeap) less(a, b *rawSeries) bool {
 	if a.t != b.t {
 		return (a.t < b.t) == h.asc
 	}
-	return (a.idx < b.idx) == h.asc
+	return (a.idx < b.idx) == (h.asc || h.tiesAsc)
 }
 
 func (h *rawHeap) push(s *rawSeries) {

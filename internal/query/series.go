@@ -13,9 +13,10 @@ import (
 
 // seriesRef is one series a query reads.
 type seriesRef struct {
-	src *source
-	id  uint64
-	key []byte // canonical series key (in the query's key arena)
+	src  *source
+	id   uint64
+	key  []byte     // canonical series key (in the query's key arena)
+	rows *memSeries // a subquery's output series; nil for stored series
 }
 
 // tags parses the series' tags; dst is reused.
@@ -90,8 +91,49 @@ func (e *Engine) resolveSeries(ctx context.Context, p *plan) ([]*tagSet, error) 
 			j++
 		}
 		byKey := map[string]*tagSet{}
+		// add puts a series into its tag set; false when it is filtered
+		// out.
+		add := func(s *seriesRef) error {
+			tagBuf = s.tags(tagBuf)
+			if p.cond.mixed != nil {
+				if _, ok := p.cond.seriesCondition(func(k string) string { v, _ := tagValue(tagBuf, k); return v }); !ok {
+					return nil
+				}
+			}
+			total++
+			if max := e.opts.MaxSelectSeriesN; max > 0 && total > max {
+				return &LimitError{Kind: ErrMaxSelectSeriesLimit, N: total, Limit: max}
+			}
+			gk := groupKey(tagBuf, p.dims)
+			ts := byKey[gk]
+			if ts == nil {
+				ldims := p.dims
+				if p.slimitDims != nil {
+					ldims = p.slimitDims
+				}
+				ts = &tagSet{name: s.src.name, key: gk, lkey: limitKey(tagBuf, ldims)}
+				if len(p.dims) > 0 {
+					ts.tags = make(map[string]string, len(p.dims))
+					for _, d := range p.dims {
+						v, _ := tagValue(tagBuf, d)
+						ts.tags[d] = v
+					}
+				}
+				byKey[gk] = ts
+			}
+			ts.series = append(ts.series, s)
+			return nil
+		}
 		for _, src := range p.sources[i:j] {
 			if p.tagExpr.none {
+				continue
+			}
+			if src.virtual != nil {
+				for _, s := range src.mem {
+					if err := add(s); err != nil {
+						return nil, err
+					}
+				}
 				continue
 			}
 			all := roaring.New()
@@ -119,31 +161,9 @@ func (e *Engine) resolveSeries(ctx context.Context, p *plan) ([]*tagSet, error) 
 				if !ok {
 					continue // dropped meanwhile
 				}
-				s := &seriesRef{src: src, id: id, key: key}
-				tagBuf = s.tags(tagBuf)
-				if p.cond.mixed != nil {
-					if _, ok := p.cond.seriesCondition(func(k string) string { v, _ := tagValue(tagBuf, k); return v }); !ok {
-						continue
-					}
+				if err := add(&seriesRef{src: src, id: id, key: key}); err != nil {
+					return nil, err
 				}
-				total++
-				if max := e.opts.MaxSelectSeriesN; max > 0 && total > max {
-					return nil, &LimitError{Kind: ErrMaxSelectSeriesLimit, N: total, Limit: max}
-				}
-				gk := groupKey(tagBuf, p.dims)
-				ts := byKey[gk]
-				if ts == nil {
-					ts = &tagSet{name: src.name, key: gk, lkey: limitKey(tagBuf, p.dims)}
-					if len(p.dims) > 0 {
-						ts.tags = make(map[string]string, len(p.dims))
-						for _, d := range p.dims {
-							v, _ := tagValue(tagBuf, d)
-							ts.tags[d] = v
-						}
-					}
-					byKey[gk] = ts
-				}
-				ts.series = append(ts.series, s)
 			}
 		}
 		sets := make([]*tagSet, 0, len(byKey))
@@ -156,7 +176,11 @@ func (e *Engine) resolveSeries(ctx context.Context, p *plan) ([]*tagSet, error) 
 			// which joins the values with '|' (so an empty value sorts
 			// after those that start with a letter), whatever the ORDER BY.
 			slices.SortFunc(sets, func(a, b *tagSet) int { return strings.Compare(a.lkey, b.lkey) })
-			sets = limitSets(sets, p.slimit, p.soffset)
+			if p.slimitDims != nil {
+				sets = limitGroups(sets, p.slimit, p.soffset)
+			} else {
+				sets = limitSets(sets, p.slimit, p.soffset)
+			}
 		}
 		slices.SortFunc(sets, func(a, b *tagSet) int { return strings.Compare(a.key, b.key) })
 		if !p.c.ascending {
@@ -213,6 +237,23 @@ func limitSets(sets []*tagSet, limit, offset int) []*tagSet {
 		sets = sets[:limit]
 	}
 	return sets
+}
+
+// limitGroups applies SLIMIT and SOFFSET to groups of tag sets that share
+// their SLIMIT key (a subquery's tag sets, grouped by the outer GROUP BY
+// tags). sets are sorted by that key.
+func limitGroups(sets []*tagSet, limit, offset int) []*tagSet {
+	var out []*tagSet
+	group := -1
+	for i, ts := range sets {
+		if i == 0 || ts.lkey != sets[i-1].lkey {
+			group++
+		}
+		if group >= offset && (limit <= 0 || group < offset+limit) {
+			out = append(out, ts)
+		}
+	}
+	return out
 }
 
 // reverseByName reverses the order of the measurements while keeping each

@@ -66,6 +66,9 @@ func newStack(t testing.TB, opts query.EngineOptions) *stack {
 	if opts.Now == nil {
 		opts.Now = func() time.Time { return s.now }
 	}
+	if opts.PointsWriter == nil {
+		opts.PointsWriter = s.writer
+	}
 	s.engine = query.NewEngine(opts, &query.LocalShardMapper{Meta: ms, Store: st}, ms)
 	t.Cleanup(func() {
 		s.engine.Close()
@@ -147,15 +150,19 @@ func (s *stack) query(db, q string, opts query.ExecutionOptions) []*query.Result
 	if len(parsed.Statements) != 1 {
 		s.t.Fatalf("want one statement: %s", q)
 	}
-	sel, ok := parsed.Statements[0].(*influxql.SelectStatement)
-	if !ok {
-		s.t.Fatalf("not a SELECT: %s", q)
-	}
 	var out []*query.Result
-	err = s.engine.Select(context.Background(), sel, opts, func(r *query.Result) error {
+	collect := func(r *query.Result) error {
 		out = append(out, r)
 		return nil
-	})
+	}
+	switch stmt := parsed.Statements[0].(type) {
+	case *influxql.SelectStatement:
+		err = s.engine.Select(context.Background(), stmt, opts, collect)
+	case *influxql.ExplainStatement:
+		err = s.engine.Explain(context.Background(), stmt, opts, collect)
+	default:
+		s.t.Fatalf("not a SELECT or EXPLAIN: %s", q)
+	}
 	if err != nil {
 		s.t.Fatalf("select: %v", err)
 	}

@@ -101,6 +101,7 @@ func (s *Server) Open() (err error) {
 		QueryTimeout:         time.Duration(c.Coordinator.QueryTimeout),
 		MaxConcurrentQueries: c.Coordinator.MaxConcurrentQueries,
 		LogQueriesAfter:      time.Duration(c.Coordinator.LogQueriesAfter),
+		PointsWriter:         s.writer, // SELECT … INTO
 		Logger:               s.logger.With("service", "query"),
 	}, &query.LocalShardMapper{Meta: s.meta, Store: s.store}, s.meta)
 	s.executor = &coordinator.StatementExecutor{
@@ -108,6 +109,7 @@ func (s *Server) Open() (err error) {
 		Store:       s.store,
 		AuthEnabled: c.HTTP.AuthEnabled,
 		Select:      s.queries.Select,
+		Explain:     s.queries.Explain,
 		ShowQueries: func() *query.Row { return s.queries.Registry().ShowQueries() },
 		KillQuery:   func(id uint64) error { return s.queries.Registry().Kill(id) },
 		Attach: func(ctx context.Context, text, db string) (context.Context, func(), error) {
