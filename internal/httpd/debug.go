@@ -333,18 +333,7 @@ func (h *Handler) serveProfileArchive(rw *responseWriter, req *request) {
 }
 
 // serveMetrics answers GET /metrics with the statistics in Prometheus'
-// text exposition format.
+// exposition format; the route's authentication has been checked.
 func (h *Handler) serveMetrics(rw *responseWriter, req *request) {
-	var b bytes.Buffer
-	if err := h.opts.Metrics(&b); err != nil {
-		h.httpError(rw, req, err) // an unclassified error: 500
-		return
-	}
-	ct := h.opts.MetricsContentType
-	if ct == "" {
-		ct = "text/plain; version=0.0.4; charset=utf-8"
-	}
-	rw.Header().Set("Content-Type", ct)
-	rw.WriteHeader(http.StatusOK)
-	rw.Write(b.Bytes())
+	h.opts.Metrics.ServeHTTP(rw, req.Request)
 }

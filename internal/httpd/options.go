@@ -3,6 +3,7 @@ package httpd
 import (
 	"fmt"
 	"io"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -52,11 +53,10 @@ type Options struct {
 	// SharedSecret is the HMAC key of Bearer JWTs; empty disables them.
 	SharedSecret string
 
-	// Metrics writes the server's statistics in Prometheus' text format
-	// for GET /metrics (nil: no /metrics route).
-	Metrics func(w io.Writer) error
-	// MetricsContentType is the Content-Type of /metrics.
-	MetricsContentType string
+	// Metrics serves GET /metrics: the server's statistics in Prometheus'
+	// exposition format (nil: no /metrics route). It sets its own
+	// Content-Type and compression.
+	Metrics http.Handler
 
 	// MaxRowLimit truncates non-chunked query results (0 = unlimited).
 	MaxRowLimit int

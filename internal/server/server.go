@@ -155,8 +155,9 @@ func (s *Server) Open() (err error) {
 		opts.AccessLog = s.accessLog
 	}
 	httpLogger := s.logger
-	opts.Metrics = s.writeMetrics
-	opts.MetricsContentType = monitor.PrometheusContentType
+	if s.services.monitor != nil {
+		opts.Metrics = monitor.MetricsHandler(func() []stats.Statistic { return s.services.monitor.Statistics(nil) })
+	}
 	s.handler = httpd.NewHandler(opts, pointsWriter{s.writer}, s.executor, users, s, httpLogger)
 	s.registerHTTPStatistics()
 	s.http = httpd.NewService(httpd.ServiceOptions{

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"path/filepath"
 	"slices"
 	"sync/atomic"
@@ -218,13 +217,4 @@ func (s *Server) registerHTTPStatistics() {
 	if s.services.monitor != nil && s.handler != nil {
 		s.services.monitor.AddReporter(s.handler)
 	}
-}
-
-// writeMetrics writes every statistic in the Prometheus text format, for
-// GET /metrics (Content-Type monitor.PrometheusContentType).
-func (s *Server) writeMetrics(w io.Writer) error {
-	if s.services.monitor == nil {
-		return nil
-	}
-	return monitor.WritePrometheus(w, s.services.monitor.Statistics(nil))
 }

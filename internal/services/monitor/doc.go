@@ -52,8 +52,10 @@
 //
 // # Prometheus exposition
 //
-// WritePrometheus writes statistics in the Prometheus text format
-// (version 0.0.4). The mapping:
+// Collector exposes the statistics as Prometheus metrics, and
+// MetricsHandler serves them at GET /metrics through client_golang's
+// registry, next to the standard go_* and process_* metrics (as 1.x's
+// /metrics does). The mapping:
 //
 //   - Metric name: "strata_" + statistic name + "_" + value name, each
 //     converted from camelCase to snake_case ("pointsWrittenOK" →
@@ -68,11 +70,11 @@
 //     else is a counter, and its name gets the conventional "_total"
 //     suffix.
 //   - Labels: the statistic's tags, names converted like metric names.
-//     Values are escaped as the format requires (backslash, quote, newline).
+//     Values are made valid UTF-8 and escaped as the format requires.
 //   - Values: numbers as they are, booleans as 1 and 0; strings are left
 //     out. A statistic repeated with the same tags keeps its first value
 //     (the format forbids duplicate series).
 //
-// Metrics are written sorted by name, each preceded by its HELP and TYPE
-// lines; HELP names the statistic and value it came from.
+// HELP names the statistic and value a metric came from. Two statistics or
+// values whose names convert to the same metric name: the first seen wins.
 package monitor

@@ -5,7 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stratadb/strata/internal/services/monitor"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
 	"github.com/stratadb/strata/internal/stats"
 )
 
@@ -15,10 +17,12 @@ var (
 	helpLine   = regexp.MustCompile(`^# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) `)
 )
 
-// FuzzWritePrometheus: whatever the names, tags and values, the output is
-// valid exposition text: every line is a HELP, a TYPE or a sample; every
-// sample follows its metric's TYPE line; no label is reserved.
-func FuzzWritePrometheus(f *testing.F) {
+// FuzzCollector: whatever the names, tags and values, a pedantic registry
+// accepts every metric the collector sends, and the exposition text is
+// valid: every line is a HELP, a TYPE or a sample; every sample follows its
+// metric's TYPE line; no label is reserved; and the format's own parser
+// reads it back.
+func FuzzCollector(f *testing.F) {
 	f.Add("httpd", "bind", ":8086", "req", 1.0)
 	f.Add("shard", "__name__", "x\ny\"z\\", "numSeries", -0.5)
 	f.Add("", "", "", "", 0.0)
@@ -28,12 +32,15 @@ func FuzzWritePrometheus(f *testing.F) {
 			{Name: name, Tags: map[string]string{tagKey: tagVal, "host": "h"}, Values: map[string]any{valKey: v, "n": int64(1)}},
 			{Name: name, Values: map[string]any{valKey: true}},
 		}
-		var b strings.Builder
-		if err := monitor.WritePrometheus(&b, sts); err != nil {
-			t.Fatal(err)
+		text := exposition(t, sts)
+		// The legacy scheme: names must be valid for every scraper, not
+		// only the ones that accept UTF-8 names.
+		parser := expfmt.NewTextParser(model.LegacyValidation)
+		if _, err := parser.TextToMetricFamilies(strings.NewReader(text)); err != nil {
+			t.Fatalf("exposition does not parse: %v\n%s", err, text)
 		}
 		typed := map[string]bool{}
-		for _, line := range strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n") {
+		for _, line := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
 			if line == "" {
 				continue
 			}
@@ -49,7 +56,7 @@ func FuzzWritePrometheus(f *testing.F) {
 			}
 			m := metricLine.FindStringSubmatch(line)
 			if m == nil {
-				t.Fatalf("invalid line %q in:\n%s", line, b.String())
+				t.Fatalf("invalid line %q in:\n%s", line, text)
 			}
 			if !typed[m[1]] {
 				t.Fatalf("sample before its TYPE line: %q", line)

@@ -1,7 +1,7 @@
 package monitor_test
 
 import (
-	"io"
+	"net/http/httptest"
 	"strconv"
 	"testing"
 	"time"
@@ -28,18 +28,20 @@ func benchStats(n int) []stats.Statistic {
 	return append(out, monitor.RuntimeStatistic())
 }
 
-func BenchmarkWritePrometheus(b *testing.B) {
+// BenchmarkMetricsScrape: one GET /metrics of a server with 200 shards,
+// through client_golang's registry and text exposition.
+func BenchmarkMetricsScrape(b *testing.B) {
 	sts := benchStats(200)
-	var cw countingWriter
-	if err := monitor.WritePrometheus(&cw, sts); err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(cw.n)
+	h := monitor.MetricsHandler(func() []stats.Statistic { return sts })
+	req := httptest.NewRequest("GET", "/metrics", nil)
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := monitor.WritePrometheus(io.Discard, sts); err != nil {
-			b.Fatal(err)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != 200 {
+			b.Fatalf("status %d: %s", rec.Code, rec.Body)
 		}
+		b.SetBytes(int64(rec.Body.Len()))
 	}
 }
 
@@ -58,11 +60,4 @@ func BenchmarkPoints(b *testing.B) {
 			b.Fatal("points lost")
 		}
 	}
-}
-
-type countingWriter struct{ n int64 }
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	c.n += int64(len(p))
-	return len(p), nil
 }

@@ -1,20 +1,18 @@
 package monitor
 
 import (
-	"bufio"
 	"cmp"
-	"io"
-	"math"
+	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/stratadb/strata/internal/stats"
 )
-
-// PrometheusContentType is the Content-Type of WritePrometheus' output.
-const PrometheusContentType = "text/plain; version=0.0.4; charset=utf-8"
 
 // prometheusPrefix starts every metric name.
 const prometheusPrefix = "strata_"
@@ -42,35 +40,72 @@ func isGauge(stat, value string) bool {
 	return strings.HasPrefix(value, "num") || strings.HasSuffix(value, "Active") || sizeGauges[value]
 }
 
-// promSample is one line of a metric.
-type promSample struct {
-	labels string // rendered: `{a="b",c="d"}` or ""
-	value  float64
+// MetricsHandler serves GET /metrics: the statistics source returns (under
+// metric names described in the package comment) together with the Go
+// runtime's and the process's standard metrics, through client_golang's
+// registry and exposition (text format 0.0.4, OpenMetrics or protobuf as
+// the scraper asks, gzip when it accepts it).
+func MetricsHandler(source func() []stats.Statistic) http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		NewCollector(source),
+	)
+	// ContinueOnError: one statistic that cannot be exposed must not hide
+	// the others from the scraper; it is left out and the rest is served.
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
 }
 
-type promMetric struct {
-	gauge   bool
-	help    string
-	samples []promSample
-	seen    map[string]bool // label sets already written
+// Collector is a prometheus.Collector over the server's statistics. It is
+// unchecked (Describe sends nothing): the set of statistics changes as
+// databases and shards come and go.
+type Collector struct {
+	source func() []stats.Statistic
 }
 
-// WritePrometheus writes sts in the Prometheus text exposition format
-// (see the package comment for the mapping). It returns the first write
-// error.
-func WritePrometheus(w io.Writer, sts []stats.Statistic) error {
-	metrics := map[string]*promMetric{}
+// NewCollector returns a collector that calls source at every scrape.
+func NewCollector(source func() []stats.Statistic) *Collector {
+	return &Collector{source: source}
+}
+
+// Describe implements prometheus.Collector; see Collector.
+func (c *Collector) Describe(chan<- *prometheus.Desc) {}
+
+// promFamily is what a metric name was first given: a help text and a
+// type must be the same for every sample of a name.
+type promFamily struct {
+	gauge bool
+	help  string
+	seen  map[string]bool // label sets already sent
+	descs map[string]*prometheus.Desc
+}
+
+// Collect implements prometheus.Collector: one constant metric per
+// numeric value of every statistic.
+func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	sts := c.source()
+	families := map[string]*promFamily{}
 	// The same few statistic and value names repeat across statistics (one
 	// "shard" per shard): convert each pair once.
 	type nameKey struct{ stat, value string }
 	names := map[nameKey]string{}
-	var labelBuf strings.Builder
+	var keyBuf strings.Builder
 	for i := range sts {
 		st := &sts[i]
 		if st.Name == "" {
 			continue
 		}
-		labels := renderLabels(&labelBuf, st.Tags)
+		labelNames, labelValues := promLabels(st.Tags)
+		keyBuf.Reset()
+		for i := range labelNames {
+			keyBuf.WriteString(labelNames[i])
+			keyBuf.WriteByte(0)
+			keyBuf.WriteString(labelValues[i])
+			keyBuf.WriteByte(0)
+		}
+		labelKey := keyBuf.String()
+		labelNamesKey := strings.Join(labelNames, "\x00")
 		for key, v := range st.Values {
 			f, ok := promValue(v)
 			if !ok || key == "" {
@@ -86,55 +121,65 @@ func WritePrometheus(w io.Writer, sts []stats.Statistic) error {
 				}
 				names[nk] = name
 			}
-			m := metrics[name]
-			if m == nil {
+			fam := families[name]
+			if fam == nil {
 				kind := "counter"
 				if gauge {
 					kind = "gauge"
 				}
-				m = &promMetric{gauge: gauge, seen: map[string]bool{},
+				fam = &promFamily{gauge: gauge, seen: map[string]bool{}, descs: map[string]*prometheus.Desc{},
 					help: "Strata statistic " + st.Name + " value " + key + " (" + kind + ")."}
-				metrics[name] = m
+				families[name] = fam
 			}
-			if m.seen[labels] {
+			// A second statistic or value converting to the same name, or
+			// the same series twice: the format forbids both; the first wins.
+			if fam.gauge != gauge || fam.seen[labelKey] {
 				continue
 			}
-			m.seen[labels] = true
-			m.samples = append(m.samples, promSample{labels: labels, value: f})
+			fam.seen[labelKey] = true
+			desc := fam.descs[labelNamesKey]
+			if desc == nil {
+				desc = prometheus.NewDesc(name, fam.help, labelNames, nil)
+				fam.descs[labelNamesKey] = desc
+			}
+			vt := prometheus.CounterValue
+			if gauge {
+				vt = prometheus.GaugeValue
+			}
+			m, err := prometheus.NewConstMetric(desc, vt, f, labelValues...)
+			if err != nil {
+				m = prometheus.NewInvalidMetric(desc, err)
+			}
+			ch <- m
 		}
 	}
+}
 
-	sorted := make([]string, 0, len(metrics))
-	for n := range metrics {
-		sorted = append(sorted, n)
+// promLabels converts tags to label names (sorted, converted like metric
+// names; a key that converts to one already used is left out) and their
+// values (made valid UTF-8, which the format requires).
+func promLabels(tags map[string]string) (names, values []string) {
+	if len(tags) == 0 {
+		return nil, nil
 	}
-	slices.Sort(sorted)
-	bw := bufio.NewWriter(w)
-	var num []byte
-	for _, n := range sorted {
-		m := metrics[n]
-		slices.SortFunc(m.samples, func(a, b promSample) int { return cmp.Compare(a.labels, b.labels) })
-		bw.WriteString("# HELP ")
-		bw.WriteString(n)
-		bw.WriteByte(' ')
-		bw.WriteString(escapeHelp(m.help))
-		bw.WriteString("\n# TYPE ")
-		bw.WriteString(n)
-		if m.gauge {
-			bw.WriteString(" gauge\n")
-		} else {
-			bw.WriteString(" counter\n")
+	type pair struct{ k, v string }
+	pairs := make([]pair, 0, len(tags))
+	used := make(map[string]bool, len(tags))
+	for _, k := range sortedKeys(tags) {
+		name := labelName(k)
+		if name == "" || used[name] {
+			continue
 		}
-		for _, s := range m.samples {
-			bw.WriteString(n)
-			bw.WriteString(s.labels)
-			bw.WriteByte(' ')
-			num = appendPromFloat(num[:0], s.value)
-			bw.Write(num)
-			bw.WriteByte('\n')
-		}
+		used[name] = true
+		pairs = append(pairs, pair{name, strings.ToValidUTF8(tags[k], "\uFFFD")})
 	}
-	return bw.Flush()
+	slices.SortFunc(pairs, func(a, b pair) int { return cmp.Compare(a.k, b.k) })
+	names = make([]string, len(pairs))
+	values = make([]string, len(pairs))
+	for i, p := range pairs {
+		names[i], values[i] = p.k, p.v
+	}
+	return names, values
 }
 
 // promValue converts a statistic value to a sample value.
@@ -175,56 +220,6 @@ func promValue(v any) (float64, bool) {
 	return 0, false
 }
 
-// appendPromFloat renders a sample value as the format spells it.
-func appendPromFloat(dst []byte, f float64) []byte {
-	switch {
-	case math.IsNaN(f):
-		return append(dst, "NaN"...)
-	case math.IsInf(f, 1):
-		return append(dst, "+Inf"...)
-	case math.IsInf(f, -1):
-		return append(dst, "-Inf"...)
-	}
-	return strconv.AppendFloat(dst, f, 'g', -1, 64)
-}
-
-// renderLabels renders tags as a label set, keys converted and sorted. A
-// key that converts to one already used is left out.
-func renderLabels(b *strings.Builder, tags map[string]string) string {
-	if len(tags) == 0 {
-		return ""
-	}
-	keys := sortedKeys(tags)
-	b.Reset()
-	used := make(map[string]bool, len(keys))
-	type pair struct{ k, v string }
-	pairs := make([]pair, 0, len(keys))
-	for _, k := range keys {
-		name := labelName(k)
-		if name == "" || used[name] {
-			continue
-		}
-		used[name] = true
-		pairs = append(pairs, pair{name, tags[k]})
-	}
-	if len(pairs) == 0 {
-		return ""
-	}
-	slices.SortFunc(pairs, func(a, b pair) int { return cmp.Compare(a.k, b.k) })
-	b.WriteByte('{')
-	for i, p := range pairs {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(p.k)
-		b.WriteString(`="`)
-		escapeLabelValue(b, p.v)
-		b.WriteByte('"')
-	}
-	b.WriteByte('}')
-	return b.String()
-}
-
 // labelName converts a tag key to a valid label name that is not reserved
 // (names starting with "__" are Prometheus'); "" when nothing is left.
 func labelName(k string) string {
@@ -239,28 +234,6 @@ func labelName(k string) string {
 		n = "tag" + n
 	}
 	return n
-}
-
-func escapeLabelValue(b *strings.Builder, v string) {
-	for i := 0; i < len(v); i++ {
-		switch c := v[i]; c {
-		case '\\':
-			b.WriteString(`\\`)
-		case '"':
-			b.WriteString(`\"`)
-		case '\n':
-			b.WriteString(`\n`)
-		default:
-			b.WriteByte(c)
-		}
-	}
-}
-
-func escapeHelp(s string) string {
-	if !strings.ContainsAny(s, "\\\n") {
-		return s
-	}
-	return strings.NewReplacer(`\`, `\\`, "\n", `\n`).Replace(s)
 }
 
 // snakeCase converts a camelCase name to snake_case and replaces every

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
 
 	"github.com/stratadb/strata/internal/config"
 	"github.com/stratadb/strata/internal/lineprotocol"
@@ -145,7 +147,27 @@ func TestDiagnostics(t *testing.T) {
 	}
 }
 
-func TestWritePrometheus(t *testing.T) {
+// exposition gathers sts through monitor's collector and a pedantic
+// client_golang registry (which checks every metric it is given) and
+// renders them in the text format, as a scraper would read them.
+func exposition(t testing.TB, sts []stats.Statistic) string {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(monitor.NewCollector(func() []stats.Statistic { return sts }))
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatalf("gather: %v", err)
+	}
+	var b strings.Builder
+	for _, mf := range mfs {
+		if _, err := expfmt.MetricFamilyToText(&b, mf); err != nil {
+			t.Fatalf("render: %v", err)
+		}
+	}
+	return b.String()
+}
+
+func TestCollector(t *testing.T) {
 	sts := []stats.Statistic{
 		{Name: "httpd", Tags: map[string]string{"bind": ":8086"}, Values: map[string]any{
 			"req": int64(10), "reqActive": int64(1), "pointsWrittenOK": int64(7), "s": "skipped",
@@ -158,9 +180,7 @@ func TestWritePrometheus(t *testing.T) {
 		{Name: "runtime", Values: map[string]any{"HeapInUse": int64(8), "NumGC": int64(2), "ok": true, "f": 0.5}},
 	}
 	var b strings.Builder
-	if err := monitor.WritePrometheus(&b, sts); err != nil {
-		t.Fatalf("write: %v", err)
-	}
+	b.WriteString(exposition(t, sts))
 	want := `# HELP strata_httpd_points_written_ok_total Strata statistic httpd value pointsWrittenOK (counter).
 # TYPE strata_httpd_points_written_ok_total counter
 strata_httpd_points_written_ok_total{bind=":8086"} 7
@@ -210,11 +230,8 @@ func TestSnakeCaseNames(t *testing.T) {
 		"already_snake":        "strata_x_already_snake_total",
 	}
 	for in, want := range tests {
-		var b strings.Builder
-		if err := monitor.WritePrometheus(&b, []stats.Statistic{{Name: "x", Values: map[string]any{in: 1}}}); err != nil {
-			t.Fatal(err)
-		}
-		lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+		text := exposition(t, []stats.Statistic{{Name: "x", Values: map[string]any{in: 1}}})
+		lines := strings.Split(strings.TrimSpace(text), "\n")
 		if got := strings.Fields(lines[len(lines)-1])[0]; got != want {
 			t.Errorf("%q: metric %q, want %q", in, got, want)
 		}
