@@ -46,6 +46,9 @@ type Cursor[T block.Value] struct {
 	chunks    []chunk[T] // ordered by min (ascending) or max (descending)
 	next      int
 	err       error
+	// buf holds the batch of a group of one chunk (the common case),
+	// reused from call to call: Next's result is valid until the next call.
+	buf block.Array[T]
 }
 
 // cachedChunkSize splits cached values into chunks of block size, so that
@@ -74,15 +77,25 @@ func NewCursor[T block.Value](s *Shard, seriesKey []byte, id uint64, field strin
 	want := block.TypeOf[T]()
 	var entries []tsmEntry
 	for i, f := range c.files {
-		if typ, ok := f.r.Type(c.key); !ok || typ != want {
+		typ, es, err := f.r.Lookup(c.key, entries)
+		entries = es
+		if err != nil {
+			// A damaged index record: the query fails naming the file
+			// and offset rather than silently missing the key's data.
+			c.err = err
+			return c
+		}
+		if typ != want || len(es) == 0 {
 			continue
 		}
 		var tombs []tsm.TimeRange
 		if f.r.HasTombstones() {
 			tombs = f.r.TombstonesFor(c.key)
 		}
-		entries = f.r.Entries(c.key, entries[:0])
-		for _, e := range entries {
+		if c.chunks == nil {
+			c.chunks = make([]chunk[T], 0, len(es)+1)
+		}
+		for _, e := range es {
 			if e.MaxTime < min || e.MinTime > max {
 				continue
 			}
@@ -104,10 +117,20 @@ func NewCursor[T block.Value](s *Shard, seriesKey []byte, id uint64, field strin
 			})
 		}
 	}
+	// Each source's chunks are in time order already: with one source
+	// (the usual case after a full compaction, or a query of recent data
+	// only in the cache) no sort is needed. Sorting the wide chunks is
+	// costly, so it is done only when sources interleave. Ties need no
+	// particular order: overlapping chunks are merged by priority.
 	if ascending {
-		slices.SortStableFunc(c.chunks, func(a, b chunk[T]) int { return cmpInt(a.min, b.min) })
+		if !slices.IsSortedFunc(c.chunks, func(a, b chunk[T]) int { return cmpInt(a.min, b.min) }) {
+			slices.SortStableFunc(c.chunks, func(a, b chunk[T]) int { return cmpInt(a.min, b.min) })
+		}
 	} else {
-		slices.SortStableFunc(c.chunks, func(a, b chunk[T]) int { return cmpInt(b.max, a.max) })
+		slices.Reverse(c.chunks)
+		if !slices.IsSortedFunc(c.chunks, func(a, b chunk[T]) int { return cmpInt(b.max, a.max) }) {
+			slices.SortStableFunc(c.chunks, func(a, b chunk[T]) int { return cmpInt(b.max, a.max) })
+		}
 	}
 	return c
 }
@@ -167,6 +190,21 @@ func (c *Cursor[T]) Next(wantStats bool) (Batch[T], error) {
 
 // mergeGroup decodes and merges overlapping chunks, oldest first.
 func (c *Cursor[T]) mergeGroup(group []chunk[T]) (block.Array[T], error) {
+	if len(group) == 1 {
+		// No merge: decode (or copy the cached values) into the reused
+		// buffer rather than new arrays, which the garbage collector
+		// would then have to chase, one pair per block read.
+		ch := &group[0]
+		if ch.isCache {
+			c.buf.Times = append(c.buf.Times[:0], ch.cached.Times...)
+			clear(c.buf.Values)
+			c.buf.Values = append(c.buf.Values[:0], ch.cached.Values...)
+		} else if err := c.decode(ch, &c.buf); err != nil {
+			return block.Array[T]{}, err
+		}
+		c.buf.Include(c.min, c.max)
+		return c.buf, nil
+	}
 	byPrio := slices.Clone(group)
 	slices.SortStableFunc(byPrio, func(a, b chunk[T]) int { return a.prio - b.prio })
 	var out block.Array[T]
@@ -176,15 +214,8 @@ func (c *Cursor[T]) mergeGroup(group []chunk[T]) (block.Array[T], error) {
 		if ch.isCache {
 			arr = block.Array[T]{Times: slices.Clone(ch.cached.Times), Values: slices.Clone(ch.cached.Values)}
 		} else {
-			raw, err := ch.file.r.ReadBlock(ch.entry)
-			if err != nil {
+			if err := c.decode(ch, &arr); err != nil {
 				return out, err
-			}
-			if err := block.Decode(raw, &arr); err != nil {
-				return out, &tsm.CorruptionError{Path: ch.file.r.Path(), Offset: int64(ch.entry.Offset), Err: err}
-			}
-			for _, t := range ch.tombs {
-				arr.Exclude(t.Min, t.Max)
 			}
 		}
 		if i == 0 {
@@ -195,6 +226,21 @@ func (c *Cursor[T]) mergeGroup(group []chunk[T]) (block.Array[T], error) {
 	}
 	out.Include(c.min, c.max)
 	return out, nil
+}
+
+// decode reads a file chunk's block into dst, tombstoned values removed.
+func (c *Cursor[T]) decode(ch *chunk[T], dst *block.Array[T]) error {
+	raw, err := ch.file.r.ReadBlock(ch.entry)
+	if err != nil {
+		return err
+	}
+	if err := block.Decode(raw, dst); err != nil {
+		return &tsm.CorruptionError{Path: ch.file.r.Path(), Offset: int64(ch.entry.Offset), Err: err}
+	}
+	for _, t := range ch.tombs {
+		dst.Exclude(t.Min, t.Max)
+	}
+	return nil
 }
 
 // Close releases the data files.
