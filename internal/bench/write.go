@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"sync"
@@ -370,6 +371,9 @@ func fetchProfiles(ctx context.Context, client *http.Client, cfg WriteConfig) []
 		return []string{"run ended before the profile delay"}
 	}
 	var errs []string
+	if err := os.MkdirAll(cfg.ProfileDir, 0o755); err != nil {
+		return []string{err.Error()}
+	}
 	get := func(path, file string) {
 		if err := download(ctx, client, endpoint(cfg.URL, path, nil), file); err != nil {
 			errs = append(errs, err.Error())
