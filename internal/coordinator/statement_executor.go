@@ -86,6 +86,9 @@ type StatementExecutor struct {
 	// Logger receives each statement at debug level (passwords redacted)
 	// and recovered panics; nil discards.
 	Logger *slog.Logger
+	// RecoveredPanic, when set, counts a panic recovered while a
+	// statement ran (the queryExecutor statistic recoveredPanics).
+	RecoveredPanic func()
 
 	// Now is the clock of DROP SHARD's deletion time; nil is time.Now.
 	Now func() time.Time
@@ -135,6 +138,9 @@ func (e *StatementExecutor) executeQuery(ctx context.Context, q *influxql.Query,
 		// A bug in a statement (the SELECT engine above all) must not take
 		// the server down: this goroutine is outside any HTTP recovery.
 		if r := recover(); r != nil {
+			if e.RecoveredPanic != nil {
+				e.RecoveredPanic()
+			}
 			text := q.String()
 			if current < len(q.Statements) {
 				text = q.Statements[current].String()
@@ -337,7 +343,7 @@ func (e *StatementExecutor) executeSelect(ctx context.Context, id int, s *influx
 	}
 	var warning *query.Message
 	if opts.ReadOnly && changesState(s) {
-		warning = readOnlyWarning(s)
+		warning = readOnlyWarning(e.qualifiedSelect(s, opts))
 	}
 	emitted, failed := false, false
 	err := e.Select(ctx, s, opts, func(r *query.Result) error {
@@ -412,6 +418,24 @@ func changesState(stmt influxql.Statement) bool {
 		return true
 	}
 	return false
+}
+
+// qualifiedSelect returns a copy of s with every measurement's database
+// and retention policy filled in from the defaults, as 1.x quotes a SELECT
+// … INTO in its read-only warning. A name that cannot be qualified (no such
+// database) stays as written; the SELECT itself reports that.
+func (e *StatementExecutor) qualifiedSelect(s *influxql.SelectStatement, opts query.ExecutionOptions) *influxql.SelectStatement {
+	c := s.Clone()
+	data := e.Meta.Data()
+	influxql.WalkFunc(c, func(n influxql.Node) {
+		if m, ok := n.(*influxql.Measurement); ok {
+			q := *m
+			if qualifyMeasurement(data, &q, opts.Database, opts.RetentionPolicy) == nil {
+				m.Database, m.RetentionPolicy = q.Database, q.RetentionPolicy
+			}
+		}
+	})
+	return c
 }
 
 // readOnlyWarning is 1.x's message for a statement that changes state sent

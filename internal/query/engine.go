@@ -451,6 +451,7 @@ func (e *Engine) runJob(ctx context.Context, rc *readCtx, p *plan, ts *tagSet, o
 	defer func() {
 		// A panic here is a bug; it fails this query, not the server.
 		if r := recover(); r != nil {
+			e.Registry().RecoveredPanic()
 			e.logger.Error("query panicked", "panic", r, "stack", string(debug.Stack()))
 			send(jobMsg{err: fmt.Errorf("BUG: query panicked: %v", r)})
 		}

@@ -7,7 +7,10 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/stratadb/strata/internal/stats"
 )
 
 // RegistryOptions are the [coordinator] settings that apply to whole
@@ -45,6 +48,10 @@ type Registry struct {
 		nextID uint64
 		tasks  map[uint64]*Task // running queries, by qid
 		closed bool
+	}
+	// stats are 1.x's queryExecutor statistics.
+	stats struct {
+		executed, finished, durationNs, recoveredPanics atomic.Int64
 	}
 }
 
@@ -118,6 +125,7 @@ func (r *Registry) Attach(ctx context.Context, queryText, database string) (cont
 	r.mu.nextID++
 	r.mu.tasks[t.ID] = t
 	r.mu.Unlock()
+	r.stats.executed.Add(1)
 
 	if d := r.opts.LogQueriesAfter; d > 0 {
 		t.slow = time.AfterFunc(d, func() {
@@ -133,8 +141,28 @@ func (r *Registry) Attach(ctx context.Context, queryText, database string) (cont
 		r.mu.Lock()
 		delete(r.mu.tasks, t.ID)
 		r.mu.Unlock()
+		r.stats.finished.Add(1)
+		r.stats.durationNs.Add(int64(r.opts.Now().Sub(t.start)))
 	}
 	return qctx, t, detach, nil
+}
+
+// RecoveredPanic counts a panic recovered while a query ran (the query
+// failed, the server did not).
+func (r *Registry) RecoveredPanic() { r.stats.recoveredPanics.Add(1) }
+
+// Statistics implements stats.Reporter: 1.x's queryExecutor statistic.
+func (r *Registry) Statistics(tags map[string]string) []stats.Statistic {
+	r.mu.Lock()
+	active := len(r.mu.tasks)
+	r.mu.Unlock()
+	return []stats.Statistic{{Name: "queryExecutor", Tags: tags, Values: map[string]any{
+		"queriesActive":   int64(active),
+		"queriesExecuted": r.stats.executed.Load(),
+		"queriesFinished": r.stats.finished.Load(),
+		"queryDurationNs": r.stats.durationNs.Load(),
+		"recoveredPanics": r.stats.recoveredPanics.Load(),
+	}}}
 }
 
 // Kill stops a running query: its context is cancelled with

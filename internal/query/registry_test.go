@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/google/go-cmp/cmp"
 	"github.com/influxdata/influxql"
 
 	"github.com/stratadb/strata/internal/meta"
@@ -288,4 +289,38 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 
 func newTestLogger(w io.Writer, mu *sync.Mutex) *slog.Logger {
 	return slog.New(slog.NewTextHandler(lockedWriter{w, mu}, nil))
+}
+
+func TestRegistryStatistics(t *testing.T) {
+	now := time.Unix(100, 0)
+	r := query.NewRegistry(query.RegistryOptions{Now: func() time.Time { return now }})
+	values := func() map[string]any {
+		t.Helper()
+		sts := r.Statistics(map[string]string{"k": "v"})
+		if len(sts) != 1 || sts[0].Name != "queryExecutor" || sts[0].Tags["k"] != "v" {
+			t.Fatalf("statistics %+v", sts)
+		}
+		return sts[0].Values
+	}
+	_, _, detach1, err := r.Attach(context.Background(), "SELECT 1", "db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, detach2, err := r.Attach(context.Background(), "SELECT 2", "db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := values(); v["queriesActive"] != int64(2) || v["queriesExecuted"] != int64(2) || v["queriesFinished"] != int64(0) {
+		t.Fatalf("two running: %v", v)
+	}
+	now = now.Add(3 * time.Millisecond)
+	detach1()
+	r.RecoveredPanic()
+	v := values()
+	want := map[string]any{"queriesActive": int64(1), "queriesExecuted": int64(2), "queriesFinished": int64(1),
+		"queryDurationNs": int64(3 * time.Millisecond), "recoveredPanics": int64(1)}
+	if diff := cmp.Diff(want, v); diff != "" {
+		t.Fatalf("after one finished (-want +got):\n%s", diff)
+	}
+	detach2()
 }

@@ -116,7 +116,8 @@ func (s *Server) Open() (err error) {
 			ctx, _, detach, err := s.queries.Registry().Attach(ctx, text, db)
 			return ctx, detach, err
 		},
-		Logger: s.logger.With("service", "query"),
+		Logger:         s.logger.With("service", "query"),
+		RecoveredPanic: s.queries.Registry().RecoveredPanic,
 	}
 	if err := s.openServices(); err != nil {
 		return err
@@ -240,6 +241,7 @@ func (s *Server) Statistics() []stats.Statistic {
 	var out []stats.Statistic
 	out = append(out, s.writer.Statistics(maps.Clone(tags))...)
 	out = append(out, s.store.Statistics(maps.Clone(tags))...)
+	out = append(out, s.queries.Registry().Statistics(maps.Clone(tags))...)
 	slices.SortStableFunc(out, func(a, b stats.Statistic) int {
 		switch {
 		case a.Name < b.Name:

@@ -54,7 +54,7 @@ func MetricsHandler(source func() []stats.Statistic) http.Handler {
 	)
 	// ContinueOnError: one statistic that cannot be exposed must not hide
 	// the others from the scraper; it is left out and the rest is served.
-	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError, EnableOpenMetrics: true})
 }
 
 // Collector is a prometheus.Collector over the server's statistics. It is
