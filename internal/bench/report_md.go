@@ -91,6 +91,9 @@ const methodText = `
 | every query type's p50 | ≤ 1/2 |
 | cold start (launch on the populated directory until /ping answers) | ≤ 1/2 |
 
+Where a figure misses its target, [performance.md](performance.md) says why — what profiling
+showed — and what would close the gap.
+
 ## Method
 
 - **Data.** ` + "`strata bench`" + ` generates a TSBS "cpu-only" data set: per host the tags hostname,

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"slices"
+	"sync"
 
 	"github.com/RoaringBitmap/roaring/v2"
 
@@ -48,7 +49,10 @@ type Cursor[T block.Value] struct {
 	err       error
 	// buf holds the batch of a group of one chunk (the common case),
 	// reused from call to call: Next's result is valid until the next call.
-	buf block.Array[T]
+	// It comes from the shard's pool at the first use and goes back at
+	// Close.
+	buf  *block.Array[T]
+	pool *sync.Pool
 }
 
 // cachedChunkSize splits cached values into chunks of block size, so that
@@ -61,6 +65,7 @@ func NewCursor[T block.Value](s *Shard, seriesKey []byte, id uint64, field strin
 	c := &Cursor[T]{
 		key: models.AppendFieldKey(nil, seriesKey, []byte(field)),
 		min: min, max: max, ascending: ascending,
+		pool: &s.arrays[block.TypeOf[T]()],
 	}
 	s.mu.RLock()
 	c.files = slices.Clone(s.mu.files)
@@ -195,15 +200,21 @@ func (c *Cursor[T]) mergeGroup(group []chunk[T]) (block.Array[T], error) {
 		// buffer rather than new arrays, which the garbage collector
 		// would then have to chase, one pair per block read.
 		ch := &group[0]
+		if c.buf == nil {
+			c.buf, _ = c.pool.Get().(*block.Array[T])
+			if c.buf == nil {
+				c.buf = new(block.Array[T])
+			}
+		}
 		if ch.isCache {
 			c.buf.Times = append(c.buf.Times[:0], ch.cached.Times...)
 			clear(c.buf.Values)
 			c.buf.Values = append(c.buf.Values[:0], ch.cached.Values...)
-		} else if err := c.decode(ch, &c.buf); err != nil {
+		} else if err := c.decode(ch, c.buf); err != nil {
 			return block.Array[T]{}, err
 		}
 		c.buf.Include(c.min, c.max)
-		return c.buf, nil
+		return *c.buf, nil
 	}
 	byPrio := slices.Clone(group)
 	slices.SortStableFunc(byPrio, func(a, b chunk[T]) int { return a.prio - b.prio })
@@ -248,6 +259,13 @@ func (c *Cursor[T]) Close() {
 	releaseFiles(c.files)
 	c.files = nil
 	c.chunks = nil
+	if c.buf != nil {
+		// Strings would otherwise stay reachable from the pool.
+		clear(c.buf.Values[:cap(c.buf.Values)])
+		c.buf.Times, c.buf.Values = c.buf.Times[:0], c.buf.Values[:0]
+		c.pool.Put(c.buf)
+		c.buf = nil
+	}
 }
 
 // MatchSeries returns the ids of the series of measurement that match expr

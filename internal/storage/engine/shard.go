@@ -79,6 +79,11 @@ func (o *Options) withDefaults() Options {
 // immutable data files that the cache is snapshotted into and that are
 // compacted in the background. All its methods are safe for concurrent use.
 type Shard struct {
+	// arrays recycles the decode buffers of cursors, by field type: a
+	// query opens a cursor per series and field, often to decode a single
+	// block (lastpoint), and fresh arrays each time cost as much as the
+	// decode in allocation and garbage collection.
+	arrays   [models.Boolean + 1]sync.Pool
 	id       uint64
 	db, rp   string
 	dir      string
