@@ -226,6 +226,8 @@ type rowCol interface {
 	peek() (int64, bool, error)
 	// take returns the current value and moves past it.
 	take() any
+	// skipTo moves past the values before t (after t when descending).
+	skipTo(t int64) error
 	close()
 }
 
@@ -234,6 +236,7 @@ type rowColOf[T block.Value] struct {
 	arr  block.Array[T]
 	i    int
 	done bool
+	pred func(T) bool // set on the driver column (driver.go)
 }
 
 func (c *rowColOf[T]) peek() (int64, bool, error) {
@@ -309,6 +312,10 @@ type rowReader struct {
 	selected []bool
 	vals     []any // the current row, by column
 	asc      bool
+	// driver, when set, is the column whose comparison every row must
+	// pass (driver.go); driverCol is its index.
+	driver    rowDriver
+	driverCol int
 }
 
 func newRowReader(rc *readCtx, s *seriesRef, cols []column, selected []bool, asc bool) *rowReader {
@@ -322,6 +329,19 @@ func newRowReader(rc *readCtx, s *seriesRef, cols []column, selected []bool, asc
 // next reads the next row into r.vals; false at the end.
 func (r *rowReader) next() (int64, bool, error) {
 	for {
+		if r.driver != nil {
+			t, ok, err := r.driver.seek()
+			if err != nil || !ok {
+				return 0, false, err
+			}
+			for i, c := range r.cols {
+				if c != nil && i != r.driverCol {
+					if err := c.skipTo(t); err != nil {
+						return 0, false, err
+					}
+				}
+			}
+		}
 		var best int64
 		found, sel := false, false
 		for i, c := range r.cols {

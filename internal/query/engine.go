@@ -36,7 +36,9 @@ type EngineOptions struct {
 	// query in parallel; 0 means GOMAXPROCS.
 	Workers int
 	// DisablePushdown makes aggregates decode every block instead of using
-	// block statistics (for benchmarks and differential tests).
+	// block statistics, and raw queries build every row instead of letting
+	// a field comparison drive the read (for benchmarks and differential
+	// tests).
 	DisablePushdown bool
 	// PointsWriter writes the points of SELECT … INTO; nil refuses such
 	// statements with ErrNoPointsWriter.

@@ -345,3 +345,63 @@ func parseQuery(t *testing.T, q string) *influxql.SelectStatement {
 	}
 	return stmt.(*influxql.SelectStatement)
 }
+
+// A field comparison driving a raw read (driver.go) gives the rows that
+// building every row and testing the condition gives: random data with
+// gaps (fields missing at some times), over many blocks, in the cache and
+// in files, both orders, with conditions the driver takes and ones it
+// must leave alone.
+func TestDriverEquivalence(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(3, 4))
+	with := newStack(t, query.EngineOptions{})
+	without := newStack(t, query.EngineOptions{DisablePushdown: true})
+	start := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	var b strings.Builder
+	for _, h := range []string{"a", "b"} {
+		for i := range 6000 {
+			var fields []string
+			if rnd.IntN(4) > 0 {
+				fields = append(fields, fmt.Sprintf("u=%di", rnd.IntN(100)))
+			}
+			if rnd.IntN(3) > 0 {
+				fields = append(fields, fmt.Sprintf("f=%g", float64(rnd.IntN(1000))/10))
+			}
+			if rnd.IntN(5) == 0 {
+				fields = append(fields, fmt.Sprintf("s=\"%c\"", 'a'+rnd.IntN(3)))
+			}
+			if len(fields) == 0 {
+				fields = append(fields, "g=1")
+			}
+			fmt.Fprintf(&b, "cpu,host=%s %s %d\n", h, strings.Join(fields, ","), start.Add(time.Duration(i)*time.Second).UnixNano())
+		}
+	}
+	late := fmt.Sprintf("cpu,host=a u=95i,f=99.5 %d\ncpu,host=b u=1i %d\n",
+		start.Add(1500*time.Second).UnixNano(), start.Add(4000*time.Second+time.Millisecond).UnixNano())
+	for _, s := range []*stack{with, without} {
+		s.write("db", "", "", b.String())
+		s.flush()
+		s.write("db", "", "", late) // overlaps a flushed block: merged reads
+	}
+	for _, q := range []string{
+		"SELECT * FROM cpu WHERE u > 90",
+		"SELECT * FROM cpu WHERE u > 90 GROUP BY host",
+		"SELECT u, f FROM cpu WHERE 90 < u AND f <= 50.5",
+		"SELECT f FROM cpu WHERE u >= 97 AND host = 'a'",
+		"SELECT s, f FROM cpu WHERE f = 12.5",
+		"SELECT u FROM cpu WHERE f > 99.5 OR u < 1",
+		"SELECT * FROM cpu WHERE (u < 3) AND s = 'b'",
+		"SELECT f, u FROM cpu WHERE u > 80.5 ORDER BY time DESC LIMIT 40",
+		"SELECT * FROM cpu WHERE f > 90 AND time >= '2020-01-01T00:20:00Z' AND time < '2020-01-01T01:10:00Z' ORDER BY time DESC",
+		"SELECT g FROM cpu WHERE u > 50",
+		"SELECT u FROM cpu WHERE u > 99",
+	} {
+		a := resultText(with.query("db", q, query.ExecutionOptions{}))
+		b := resultText(without.query("db", q, query.ExecutionOptions{}))
+		if a != b {
+			t.Errorf("%s\nwith a driver:    %.400s\nwithout a driver: %.400s", q, a, b)
+		}
+		if strings.Contains(a, "error") || !strings.Contains(a, "values") && !strings.Contains(q, "u > 99") && !strings.Contains(q, "SELECT g") {
+			t.Errorf("%s: %.300s", q, a)
+		}
+	}
+}

@@ -86,6 +86,9 @@ func (e *Engine) runRaw(rc *readCtx, p *plan, ts *tagSet, sink func([]any) (bool
 			continue
 		}
 		rs := &rawSeries{idx: i, rr: newSeriesRows(rc, s, p.cols, rp.selected, asc), cond: cond, tags: tags}
+		if rr, ok := rs.rr.(*rowReader); ok && cond != nil && !p.noPushdown {
+			rr.setDriver(cond)
+		}
 		rs.ce = newCondEval()
 		ok, err := rs.advance()
 		if err != nil {
