@@ -419,3 +419,64 @@ func TestSubscriptionDeadDestinations(t *testing.T) {
 		t.Fatalf("/ping after the drop: %d", r.Status)
 	}
 }
+
+// [subscriber] enabled = false: subscriptions can be created and listed,
+// but nothing is forwarded; with write-buffer-size = 1 and a destination
+// that never answers, writes beyond the one queued (and the one per
+// writer in flight) are dropped and counted.
+func TestSubscriberConfig(t *testing.T) {
+	t.Parallel()
+	t.Run("disabled", func(t *testing.T) {
+		t.Parallel()
+		s := harness.Start(t, harness.Options{Config: "[subscriber]\nenabled = false\n"})
+		createDB(t, s, "db")
+		sink := newHTTPSink(t)
+		svcExec(t, s, fmt.Sprintf(`CREATE SUBSCRIPTION "s" ON db.autogen DESTINATIONS ALL '%s'`, sink.url))
+		if subs := svcQuery(t, s, "SHOW SUBSCRIPTIONS"); len(subs) != 1 {
+			t.Fatalf("SHOW SUBSCRIPTIONS: %v", subs)
+		}
+		for i, b := range subLines("m", 5) {
+			if r := s.Write(params("db", "db"), strings.Join(b, "\n")); r.Status != http.StatusNoContent {
+				t.Fatalf("write %d: %d %s", i, r.Status, r.Body)
+			}
+		}
+		// Nothing can be awaited when nothing is sent: give a forwarder
+		// that should not exist ample time (enabled, forwarding takes
+		// milliseconds here).
+		time.Sleep(500 * time.Millisecond)
+		if got := sink.received(); len(got) != 0 {
+			t.Fatalf("forwarded %d lines with [subscriber] enabled = false", len(got))
+		}
+	})
+	t.Run("buffer", func(t *testing.T) {
+		t.Parallel()
+		s := harness.Start(t, harness.Options{Config: "[subscriber]\nwrite-concurrency = 1\nwrite-buffer-size = 1\nhttp-timeout = \"30s\"\n"})
+		createDB(t, s, "db")
+		hang := make(chan struct{})
+		dead := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-hang }))
+		t.Cleanup(dead.Close)             // runs last: it waits for the handlers,
+		t.Cleanup(func() { close(hang) }) // which this releases first
+		svcExec(t, s, fmt.Sprintf(`CREATE SUBSCRIPTION "s" ON db.autogen DESTINATIONS ALL '%s'`, dead.URL))
+		const writes = 10
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			for i, b := range subLines("m", writes) {
+				if r := s.Write(params("db", "db"), strings.Join(b, "\n")); r.Status != http.StatusNoContent {
+					t.Fatalf("write %d: %d %s", i, r.Status, r.Body)
+				}
+			}
+			// One write in flight, one queued: the others are dropped,
+			// once the subscription is known to the forwarder.
+			var dropped float64
+			for _, st := range subStats(t, s) {
+				dropped += st["writesDropped"]
+			}
+			if dropped >= writes-2 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("writesDropped = %v after rounds of %d writes; want at least %d a round with a 1-write buffer", dropped, writes, writes-2)
+			}
+		}
+	})
+}

@@ -26,6 +26,7 @@ type Config struct {
 	HTTP              HTTPConfig              `toml:"http"`
 	Logging           LoggingConfig           `toml:"logging"`
 	ContinuousQueries ContinuousQueriesConfig `toml:"continuous_queries"`
+	Subscriber        SubscriberConfig        `toml:"subscriber"`
 	TLS               TLSConfig               `toml:"tls"`
 }
 
@@ -136,6 +137,17 @@ type ContinuousQueriesConfig struct {
 	RunInterval       Duration `toml:"run-interval"`
 }
 
+// SubscriberConfig is [subscriber]: forwarding of accepted writes to the
+// destinations of subscriptions.
+type SubscriberConfig struct {
+	Enabled            bool     `toml:"enabled"`
+	HTTPTimeout        Duration `toml:"http-timeout"`
+	InsecureSkipVerify bool     `toml:"insecure-skip-verify"`
+	CACerts            string   `toml:"ca-certs"`
+	WriteConcurrency   int      `toml:"write-concurrency"`
+	WriteBufferSize    int      `toml:"write-buffer-size"`
+}
+
 // TLSConfig is [tls]: settings every TLS listener shares. Empty values
 // leave Go's crypto/tls defaults in place.
 type TLSConfig struct {
@@ -226,6 +238,12 @@ func newConfig(root string) *Config {
 			Enabled:     true,
 			LogEnabled:  true,
 			RunInterval: Duration(time.Second),
+		},
+		Subscriber: SubscriberConfig{
+			Enabled:          true,
+			HTTPTimeout:      Duration(30 * time.Second),
+			WriteConcurrency: 40,
+			WriteBufferSize:  1000,
 		},
 	}
 	c.SetDataRoot(root)

@@ -31,7 +31,7 @@
 //
 // # What is not an error
 //
-// Sections of 1.x that Strata does not implement ([subscriber], [[graphite]],
+// Sections of 1.x that Strata does not implement ([[graphite]],
 // [[collectd]], [[opentsdb]], [[udp]], [ifql], ...) and unknown sections are
 // accepted with one warning each; an unknown key inside a known section is
 // accepted with a warning naming file, line and key. Settings that 1.x has

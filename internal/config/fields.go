@@ -36,6 +36,7 @@ func sectionList() []sectionInfo {
 		{"http", "The HTTP API: /write, /query, /ping and the debug endpoints."},
 		{"logging", "How the server logs."},
 		{"continuous_queries", "The service that runs continuous queries."},
+		{"subscriber", "Subscriptions: every accepted write is forwarded to the destinations of the\nsubscriptions on its database and retention policy."},
 		{"tls", "Settings every TLS listener shares. Empty values keep Go's crypto/tls defaults."},
 	}
 }
@@ -44,7 +45,7 @@ func sectionList() []sectionInfo {
 // accepts and ignores (with one warning) until it implements it.
 func unsupportedSection(name string) bool {
 	switch name {
-	case "subscriber", "graphite", "collectd", "opentsdb", "udp", "ifql",
+	case "graphite", "collectd", "opentsdb", "udp", "ifql",
 		// Sections of older 1.x releases that later ones removed.
 		"admin", "cluster", "hinted-handoff":
 		return true
@@ -251,6 +252,20 @@ func newSchema() schema {
 			doc: "Record statistics about each run in the monitor database."},
 		{section: "continuous_queries", key: "run-interval", ptr: func(c *Config) any { return &c.ContinuousQueries.RunInterval },
 			doc: "How often to check whether a continuous query is due."},
+
+		// [subscriber]
+		{section: "subscriber", key: "enabled", ptr: func(c *Config) any { return &c.Subscriber.Enabled },
+			doc: "Forward writes to the destinations of subscriptions."},
+		{section: "subscriber", key: "http-timeout", ptr: func(c *Config) any { return &c.Subscriber.HTTPTimeout },
+			doc: "How long one write to an http:// or https:// destination may take."},
+		{section: "subscriber", key: "insecure-skip-verify", ptr: func(c *Config) any { return &c.Subscriber.InsecureSkipVerify },
+			doc: "Accept any certificate from https:// destinations (for testing with\nself-signed certificates)."},
+		{section: "subscriber", key: "ca-certs", ptr: func(c *Config) any { return &c.Subscriber.CACerts },
+			doc: "PEM file of the certificate authorities https:// destinations must chain to.\nEmpty means the system's."},
+		{section: "subscriber", key: "write-concurrency", ptr: func(c *Config) any { return &c.Subscriber.WriteConcurrency },
+			doc: "Concurrent writes to each destination."},
+		{section: "subscriber", key: "write-buffer-size", ptr: func(c *Config) any { return &c.Subscriber.WriteBufferSize },
+			doc: "Writes queued for each destination; beyond it writes are dropped and counted\n(subscriber statistics writesDropped, pointsDropped)."},
 
 		// [tls]
 		{section: "tls", key: "ciphers", ptr: func(c *Config) any { return &c.TLS.Ciphers },

@@ -52,7 +52,7 @@ func TestLoadDebianFile(t *testing.T) {
 		t.Errorf("Debian file (-defaults +loaded):\n%s", diff)
 	}
 	// One warning per section Strata does not implement, each with a line.
-	for _, sec := range []string{"[ifql]", "[subscriber]", "[[graphite]]", "[[collectd]]", "[[opentsdb]]", "[[udp]]"} {
+	for _, sec := range []string{"[ifql]", "[[graphite]]", "[[collectd]]", "[[opentsdb]]", "[[udp]]"} {
 		n := 0
 		for _, w := range warns {
 			if strings.Contains(w, sec+" is not supported") {
@@ -66,8 +66,8 @@ func TestLoadDebianFile(t *testing.T) {
 			t.Errorf("%d warnings about %s, want 1 (warnings: %q)", n, sec, warns)
 		}
 	}
-	if len(warns) != 6 {
-		t.Errorf("%d warnings, want 6: %q", len(warns), warns)
+	if len(warns) != 5 {
+		t.Errorf("%d warnings, want 5: %q", len(warns), warns)
 	}
 }
 
@@ -117,6 +117,8 @@ func TestLoadFullFile(t *testing.T) {
 		},
 		Logging:           config.LoggingConfig{Format: "json", Level: "debug", SuppressLogo: true},
 		ContinuousQueries: config.ContinuousQueriesConfig{QueryStatsEnabled: true, RunInterval: config.Duration(10 * time.Second)},
+		Subscriber: config.SubscriberConfig{HTTPTimeout: config.Duration(5 * time.Second), InsecureSkipVerify: true,
+			CACerts: "/etc/strata/ca.pem", WriteConcurrency: 4, WriteBufferSize: 50},
 		TLS: config.TLSConfig{
 			Ciphers:    []string{"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"},
 			MinVersion: "tls1.2", MaxVersion: "TLS1.3",
@@ -160,7 +162,6 @@ func TestLoadLegacyFileWarnings(t *testing.T) {
 		path + `:12: [data] unknown key "cache-max-memmory-size"; ignored`,
 		path + `:15: [coordinator] log-timedout-queries: InfluxDB 1.x setting that Strata does not use; ignored`,
 		path + `:19: [http] headers: InfluxDB 1.x setting that Strata does not use; ignored`,
-		path + `:22: [subscriber] is not supported by Strata yet; section ignored`,
 		path + `:26: [[graphite]] is not supported by Strata yet; section ignored`,
 		path + `:38: [[collectd]] is not supported by Strata yet; section ignored`,
 		path + `:41: [[opentsdb]] is not supported by Strata yet; section ignored`,

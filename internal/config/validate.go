@@ -92,6 +92,13 @@ func (c *Config) Validate() error {
 	}
 
 	v.interval("continuous_queries", "run-interval", c.ContinuousQueries.RunInterval, c.ContinuousQueries.Enabled)
+	v.interval("subscriber", "http-timeout", c.Subscriber.HTTPTimeout, c.Subscriber.Enabled)
+	if c.Subscriber.WriteConcurrency < 1 {
+		v.fail("subscriber", "write-concurrency", "%d: must be at least 1", c.Subscriber.WriteConcurrency)
+	}
+	if c.Subscriber.WriteBufferSize < 1 {
+		v.fail("subscriber", "write-buffer-size", "%d: must be at least 1", c.Subscriber.WriteBufferSize)
+	}
 
 	for _, name := range c.TLS.Ciphers {
 		if _, ok := cipherSuiteID(name); !ok {

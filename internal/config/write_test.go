@@ -73,9 +73,10 @@ func TestWriteTOMLDocumentsEveryKey(t *testing.T) {
 		}
 	}
 	// 2 top-level keys + 3 meta + 18 data + 7 coordinator + 2 retention +
-	// 3 shard-precreation + 3 monitor + 26 http + 3 logging + 4 cq + 3 tls.
-	if keys != 74 {
-		t.Errorf("%d keys written, want 74", keys)
+	// 3 shard-precreation + 3 monitor + 26 http + 3 logging + 4 cq +
+	// 6 subscriber + 3 tls.
+	if keys != 80 {
+		t.Errorf("%d keys written, want 80", keys)
 	}
 	for _, want := range []string{
 		"[meta]", "[data]", "[coordinator]", "[retention]", "[shard-precreation]", "[monitor]",

@@ -144,11 +144,18 @@ func (s *Server) closeServices() error {
 	return errors.Join(errs...)
 }
 
-// subscriberConfig is [subscriber]. config.Config has no such section yet,
-// so the 1.x defaults apply (enabled, http-timeout 30s, write-concurrency
-// 40, write-buffer-size 1000); when config grows one, map it here.
-func subscriberConfig(*config.Config) subscriber.Config {
-	return subscriber.NewConfig()
+// subscriberConfig is [subscriber], with the settings 1.x has no key for
+// (byte bound of a destination's queue, UDP payload size) at their
+// defaults.
+func subscriberConfig(c *config.Config) subscriber.Config {
+	sc := subscriber.NewConfig()
+	sc.Enabled = c.Subscriber.Enabled
+	sc.HTTPTimeout = time.Duration(c.Subscriber.HTTPTimeout)
+	sc.InsecureSkipVerify = c.Subscriber.InsecureSkipVerify
+	sc.CACerts = c.Subscriber.CACerts
+	sc.WriteConcurrency = c.Subscriber.WriteConcurrency
+	sc.WriteBufferSize = c.Subscriber.WriteBufferSize
+	return sc
 }
 
 // forwardPoints hands an accepted write to the subscriber (see
