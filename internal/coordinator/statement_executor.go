@@ -426,6 +426,11 @@ func changesState(stmt influxql.Statement) bool {
 // database) stays as written; the SELECT itself reports that.
 func (e *StatementExecutor) qualifiedSelect(s *influxql.SelectStatement, opts query.ExecutionOptions) *influxql.SelectStatement {
 	c := s.Clone()
+	if s.Target != nil && s.Target.Measurement != nil {
+		// Clone drops IsTarget, without which a :MEASUREMENT target
+		// (no name) cannot be qualified.
+		c.Target.Measurement.IsTarget = s.Target.Measurement.IsTarget
+	}
 	data := e.Meta.Data()
 	influxql.WalkFunc(c, func(n influxql.Node) {
 		if m, ok := n.(*influxql.Measurement); ok {
