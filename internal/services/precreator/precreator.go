@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/stratadb/strata/internal/meta"
+	"github.com/stratadb/strata/internal/services/periodic"
 )
 
 // Config is [shard-precreation].
@@ -83,12 +84,7 @@ type Service struct {
 	now    func() time.Time
 
 	checkMu sync.Mutex // serialises checks (the loop's and direct calls)
-
-	mu struct {
-		sync.Mutex
-		done chan struct{} // non-nil while open; closed by Close
-	}
-	wg sync.WaitGroup // the loop goroutine
+	loop    periodic.Loop
 }
 
 // New returns a service; nothing runs until Open.
@@ -114,54 +110,30 @@ func (s *Service) Open() error {
 	if s.cfg.AdvancePeriod <= 0 {
 		return fmt.Errorf("%w (got %s)", ErrInvalidAdvancePeriod, s.cfg.AdvancePeriod)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.mu.done != nil {
+	if !s.loop.Start(s.cfg.CheckInterval, s.check) {
 		return ErrAlreadyOpen
 	}
-	done := make(chan struct{})
-	s.mu.done = done
 	s.logger.Info("starting shard precreation",
 		"check_interval", s.cfg.CheckInterval, "advance_period", s.cfg.AdvancePeriod)
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		s.run(done)
-	}()
 	return nil
 }
 
 // Close stops the loop and waits for a running check to end. It may be
 // called more than once.
 func (s *Service) Close() error {
-	s.mu.Lock()
-	done := s.mu.done
-	s.mu.done = nil
-	s.mu.Unlock()
-	if done != nil {
-		close(done)
-	}
-	s.wg.Wait()
+	s.loop.Stop()
 	return nil
 }
 
-func (s *Service) run(done <-chan struct{}) {
-	t := time.NewTicker(s.cfg.CheckInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-done:
-			return
-		case <-t.C:
-			res, err := s.Precreate()
-			if err != nil {
-				s.logger.Warn("shard precreation failed; it will be retried at the next check", "err", err)
-			}
-			if res != (Result{}) {
-				s.logger.Info("shard precreation done",
-					"groups_created", res.GroupsCreated, "shards_created", res.ShardsCreated)
-			}
-		}
+// check is one run of the loop: its outcome is logged.
+func (s *Service) check() {
+	res, err := s.Precreate()
+	if err != nil {
+		s.logger.Warn("shard precreation failed; it will be retried at the next check", "err", err)
+	}
+	if res != (Result{}) {
+		s.logger.Info("shard precreation done",
+			"groups_created", res.GroupsCreated, "shards_created", res.ShardsCreated)
 	}
 }
 

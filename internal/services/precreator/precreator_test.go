@@ -213,6 +213,9 @@ func TestServiceLoop(t *testing.T) {
 		if err := svc.Open(); err != nil {
 			t.Fatalf("open: %v", err)
 		}
+		if err := svc.Open(); !errors.Is(err, precreator.ErrAlreadyOpen) {
+			t.Fatalf("second open: %v, want %v", err, precreator.ErrAlreadyOpen)
+		}
 		// Checks at 00:10, 00:20 see the group end (01:00) beyond 30 min;
 		// the one at 00:40 precreates.
 		time.Sleep(35 * time.Minute)

@@ -33,6 +33,7 @@ import (
 	"time"
 
 	"github.com/stratadb/strata/internal/meta"
+	"github.com/stratadb/strata/internal/services/periodic"
 )
 
 // DefaultPruneAfter is how long a deleted shard group stays listed in meta
@@ -93,12 +94,7 @@ type Service struct {
 	now    func() time.Time
 
 	checkMu sync.Mutex // serialises checks (the loop's and direct calls)
-
-	mu struct {
-		sync.Mutex
-		done chan struct{} // non-nil while open; closed by Close
-	}
-	wg sync.WaitGroup // the loop goroutine
+	loop    periodic.Loop
 }
 
 // New returns a service; nothing runs until Open.
@@ -124,54 +120,30 @@ func (s *Service) Open() error {
 	if s.cfg.CheckInterval <= 0 {
 		return fmt.Errorf("%w (got %s)", ErrInvalidCheckInterval, s.cfg.CheckInterval)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.mu.done != nil {
+	if !s.loop.Start(s.cfg.CheckInterval, s.check) {
 		return ErrAlreadyOpen
 	}
-	done := make(chan struct{})
-	s.mu.done = done
 	s.logger.Info("starting retention policy enforcement", "check_interval", s.cfg.CheckInterval)
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		s.run(done)
-	}()
 	return nil
 }
 
 // Close stops the loop and waits for a running check to end. It may be
 // called more than once.
 func (s *Service) Close() error {
-	s.mu.Lock()
-	done := s.mu.done
-	s.mu.done = nil
-	s.mu.Unlock()
-	if done != nil {
-		close(done)
-	}
-	s.wg.Wait()
+	s.loop.Stop()
 	return nil
 }
 
-func (s *Service) run(done <-chan struct{}) {
-	t := time.NewTicker(s.cfg.CheckInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-done:
-			return
-		case <-t.C:
-			res, err := s.DeletionCheck()
-			if err != nil {
-				s.logger.Warn("retention check failed; it will be retried at the next check",
-					"err", err, "check_interval", s.cfg.CheckInterval)
-			}
-			if res != (Result{}) {
-				s.logger.Info("retention check done", "groups_deleted", res.GroupsDeleted,
-					"shards_deleted", res.ShardsDeleted, "groups_pruned", res.GroupsPruned)
-			}
-		}
+// check is one run of the loop: its outcome is logged.
+func (s *Service) check() {
+	res, err := s.DeletionCheck()
+	if err != nil {
+		s.logger.Warn("retention check failed; it will be retried at the next check",
+			"err", err, "check_interval", s.cfg.CheckInterval)
+	}
+	if res != (Result{}) {
+		s.logger.Info("retention check done", "groups_deleted", res.GroupsDeleted,
+			"shards_deleted", res.ShardsDeleted, "groups_pruned", res.GroupsPruned)
 	}
 }
 
