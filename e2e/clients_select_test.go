@@ -198,7 +198,8 @@ func mapKeys(m map[string]string) func(func(string) bool) {
 
 // parseCLICSV reads -format csv: a header "name,tags,<columns>" before the
 // rows of each chunk, then rows "name,k=v,...,<values>"; without tags the
-// header is "name,<columns>" and the rows have no tags field.
+// header is "name,<columns>" and the rows have no tags field. A series
+// without a name (SHOW SERIES) has a header of its columns alone.
 func parseCLICSV(t *testing.T, out string) []cliTable {
 	t.Helper()
 	r := csv.NewReader(strings.NewReader(out))
@@ -219,10 +220,17 @@ func parseCLICSV(t *testing.T, out string) []cliTable {
 			columns = rec[first:]
 			continue
 		}
+		if columns == nil { // a nameless series: its columns only
+			first, columns = 0, rec
+			continue
+		}
 		if columns == nil || len(rec) != first+len(columns) {
 			t.Fatalf("CLI csv record %q does not match the header %q", rec, columns)
 		}
-		key := rec[0]
+		key := ""
+		if first > 0 {
+			key = rec[0]
+		}
 		if first == 2 && rec[1] != "" {
 			key += " " + strings.ReplaceAll(rec[1], ",", " ")
 		}
@@ -236,12 +244,17 @@ func parseCLICSV(t *testing.T, out string) []cliTable {
 }
 
 // parseCLIColumn reads -format column: blocks of "name: m", "tags: k=v,
-// ...", a header, a line of dashes and rows, the values left-aligned under
-// their headers (so an empty value is blank space).
+// ...", a header, a line of dashes (as long as the widest value: "---"
+// under a first column "key") and rows, the values left-aligned under
+// their headers (so an empty value is blank space). A series may have no
+// name (SHOW SERIES).
 func parseCLIColumn(t *testing.T, out string) []cliTable {
 	t.Helper()
 	var tables []cliTable
 	for block := range strings.SplitSeq(strings.TrimSpace(out), "\n\n") {
+		if block == "" {
+			continue
+		}
 		lines := strings.Split(block, "\n")
 		var key string
 		i := 0
@@ -254,7 +267,7 @@ func parseCLIColumn(t *testing.T, out string) []cliTable {
 				break
 			}
 		}
-		if i+1 >= len(lines) || !strings.HasPrefix(lines[i+1], "----") {
+		if i+1 >= len(lines) || !strings.HasPrefix(lines[i+1], "-") || strings.Trim(lines[i+1], "- ") != "" {
 			t.Fatalf("CLI column block without a header:\n%s", block)
 		}
 		header := lines[i]

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -539,98 +538,16 @@ func TestInfluxQLShowStatsAndDiagnostics(t *testing.T) {
 	}
 }
 
-// iqlCLINamelessCSV reads the influx CLI's csv output of one series
-// without a name (SHOW SERIES): a header of the columns, then the rows.
-// parseCLICSV wants the "name" column such a series does not have.
-func iqlCLINamelessCSV(t *testing.T, out string) []cliTable {
-	t.Helper()
-	if strings.TrimSpace(out) == "" {
-		return nil
-	}
-	r := csv.NewReader(strings.NewReader(out))
-	r.FieldsPerRecord = -1
-	recs, err := r.ReadAll()
-	if err != nil || len(recs) == 0 {
-		t.Fatalf("CLI csv output %q: %v", out, err)
-	}
-	tb := cliTable{Columns: recs[0]}
-	for _, rec := range recs[1:] {
-		if len(rec) != len(tb.Columns) {
-			t.Fatalf("CLI csv record %q does not match the header %q", rec, tb.Columns)
-		}
-		tb.Rows = append(tb.Rows, rec)
-	}
-	return []cliTable{tb}
-}
-
-// iqlCLIColumn reads -format column like parseCLIColumn, also where the
-// line of dashes under the header is shorter than four characters (a
-// first column "key", as SHOW SERIES and SHOW TAG VALUES have) and where
-// a series has no name.
-func iqlCLIColumn(t *testing.T, out string) []cliTable {
-	t.Helper()
-	var tables []cliTable
-	for block := range strings.SplitSeq(strings.TrimSpace(out), "\n\n") {
-		if block == "" {
-			continue
-		}
-		lines := strings.Split(block, "\n")
-		var key string
-		i := 0
-		for ; i < len(lines); i++ {
-			if name, ok := strings.CutPrefix(lines[i], "name: "); ok {
-				key = name
-			} else if tags, ok := strings.CutPrefix(lines[i], "tags: "); ok {
-				key += " " + strings.ReplaceAll(tags, ", ", " ")
-			} else {
-				break
-			}
-		}
-		if i+1 >= len(lines) || !strings.Contains(lines[i+1], "-") || strings.Trim(lines[i+1], "- ") != "" {
-			t.Fatalf("CLI column block without a header:\n%s", block)
-		}
-		header := lines[i]
-		var starts []int
-		for j := range header {
-			if header[j] != ' ' && (j == 0 || header[j-1] == ' ') {
-				starts = append(starts, j)
-			}
-		}
-		tb := cliTable{Key: key, Columns: strings.Fields(header)}
-		for _, l := range lines[i+2:] {
-			row := make([]string, len(starts))
-			for c, st := range starts {
-				end := len(l)
-				if c+1 < len(starts) && starts[c+1] < end {
-					end = starts[c+1]
-				}
-				if st < len(l) {
-					row[c] = strings.TrimSpace(l[st:end])
-				}
-			}
-			tb.Rows = append(tb.Rows, row)
-		}
-		if n := len(tables); n > 0 && tables[n-1].Key == key {
-			tables[n-1].Rows = append(tables[n-1].Rows, tb.Rows...)
-			continue
-		}
-		tables = append(tables, tb)
-	}
-	return tables
-}
-
 // iqlCLI runs one statement through the influx CLI in format and reads
 // its output as tables.
-func iqlCLI(t *testing.T, s *harness.Server, db, format, q string, nameless bool) []cliTable {
+func iqlCLI(t *testing.T, s *harness.Server, db, format, q string) []cliTable {
 	t.Helper()
 	out := runInfluxCLI(t, s, "-database", db, "-format", format, "-precision", "rfc3339", "-execute", q)
-	switch {
-	case format == "json":
+	switch format {
+	case "json":
 		return parseCLIJSON(t, out)
-	case format == "column":
-		return iqlCLIColumn(t, out)
-	case nameless:
-		return iqlCLINamelessCSV(t, out)
+	case "column":
+		return parseCLIColumn(t, out)
 	default:
 		return parseCLICSV(t, out)
 	}
@@ -656,27 +573,27 @@ func TestInfluxQLCLISession(t *testing.T) {
 		"mem,h=a free=10i 1600000000",
 	}, "\n"))
 
-	compare := func(q string, nameless bool) {
+	compare := func(q string) {
 		t.Helper()
 		want := parseCLIJSON(t, s.MustQuery(q, url.Values{"db": {db}}))
 		if len(want) == 0 {
 			t.Fatalf("%s answers nothing over HTTP: the comparison would prove nothing", q)
 		}
 		for _, format := range []string{"json", "csv", "column"} {
-			compareTables(t, "influx -format "+format+" -execute "+strconv.Quote(q), iqlCLI(t, s, db, format, q, nameless), want)
+			compareTables(t, "influx -format "+format+" -execute "+strconv.Quote(q), iqlCLI(t, s, db, format, q), want)
 		}
 	}
-	compare("SHOW MEASUREMENTS", false)
-	compare("SHOW SERIES", true)
-	compare("SHOW TAG VALUES WITH KEY = h", false)
-	compare("SHOW TAG VALUES FROM c WITH KEY IN (h, r) WHERE r = 'eu'", false)
-	compare("SELECT derivative(v, 10s), difference(i) FROM c GROUP BY h", false)
-	compare("SELECT derivative(mean(v)), non_negative_derivative(max(i), 1s) FROM c WHERE time >= 1600000000s AND time < 1600000040s GROUP BY time(10s)", false)
-	compare("SELECT mean(m) FROM (SELECT max(v) AS m FROM c WHERE time >= 1600000000s AND time < 1600000040s GROUP BY time(10s), h) GROUP BY h", false)
+	compare("SHOW MEASUREMENTS")
+	compare("SHOW SERIES")
+	compare("SHOW TAG VALUES WITH KEY = h")
+	compare("SHOW TAG VALUES FROM c WITH KEY IN (h, r) WHERE r = 'eu'")
+	compare("SELECT derivative(v, 10s), difference(i) FROM c GROUP BY h")
+	compare("SELECT derivative(mean(v)), non_negative_derivative(max(i), 1s) FROM c WHERE time >= 1600000000s AND time < 1600000040s GROUP BY time(10s)")
+	compare("SELECT mean(m) FROM (SELECT max(v) AS m FROM c WHERE time >= 1600000000s AND time < 1600000040s GROUP BY time(10s), h) GROUP BY h")
 
 	// SELECT INTO through the CLI: its result row, then the copy read
 	// back over HTTP, tags kept as tags.
-	got := iqlCLI(t, s, db, "json", "SELECT v, i INTO c_copy FROM c GROUP BY *", false)
+	got := iqlCLI(t, s, db, "json", "SELECT v, i INTO c_copy FROM c GROUP BY *")
 	want := []cliTable{{Key: "result", Columns: []string{"time", "written"}, Rows: [][]string{{"1970-01-01T00:00:00Z", "6"}}}}
 	compareTables(t, "SELECT INTO through the CLI", got, want)
 	orig := parseCLIJSON(t, s.MustQuery("SELECT v, i FROM c GROUP BY *", url.Values{"db": {db}}))
@@ -685,7 +602,7 @@ func TestInfluxQLCLISession(t *testing.T) {
 		orig[i].Key = "c_copy" + strings.TrimPrefix(orig[i].Key, "c")
 	}
 	compareTables(t, "SELECT INTO through the CLI, read back", copied, orig)
-	compare("SELECT * FROM c_copy GROUP BY *", false)
+	compare("SELECT * FROM c_copy GROUP BY *")
 
 	// DROP SERIES through the CLI: it prints no table, and the series is
 	// gone over HTTP and through the CLI.
@@ -695,6 +612,6 @@ func TestInfluxQLCLISession(t *testing.T) {
 	}
 	iqlMustAnswer(t, s, db, "SHOW SERIES",
 		`{"results":[{"statement_id":0,"series":[{"columns":["key"],"values":[["c,h=a,r=eu"],["c_copy,h=a,r=eu"],["c_copy,h=b,r=us"],["mem,h=a"]]}]}]}`)
-	compare("SHOW SERIES", true)
-	compare("SELECT derivative(v, 10s) FROM c GROUP BY h", false)
+	compare("SHOW SERIES")
+	compare("SELECT derivative(v, 10s) FROM c GROUP BY h")
 }
