@@ -37,8 +37,8 @@ func TagKeys() []string {
 		"service", "service_version", "service_environment"}
 }
 
-// regions lists each region with its datacenters.
-func regions() [][]string {
+// Regions lists each region with its datacenters (the region first).
+func Regions() [][]string {
 	return [][]string{
 		{"us-east-1", "us-east-1a", "us-east-1b", "us-east-1c", "us-east-1e"},
 		{"us-west-1", "us-west-1a", "us-west-1b"},
@@ -55,15 +55,17 @@ func regions() [][]string {
 // Value sets of the other tags; racks, services and service versions are
 // numbers below these bounds.
 const (
-	rackChoices           = 100
-	serviceChoices        = 20
-	serviceVersionChoices = 2
+	RackChoices           = 100
+	ServiceChoices        = 20
+	ServiceVersionChoices = 2
 )
 
-func osChoices() []string   { return []string{"Ubuntu16.10", "Ubuntu16.04LTS", "Ubuntu15.10"} }
-func archChoices() []string { return []string{"x64", "x86"} }
-func teamChoices() []string { return []string{"SF", "NYC", "LON", "CHI"} }
-func envChoices() []string  { return []string{"production", "staging", "test"} }
+// OSChoices, ArchChoices, TeamChoices and EnvChoices are the values of the
+// os, arch, team and service_environment tags.
+func OSChoices() []string   { return []string{"Ubuntu16.10", "Ubuntu16.04LTS", "Ubuntu15.10"} }
+func ArchChoices() []string { return []string{"x64", "x86"} }
+func TeamChoices() []string { return []string{"SF", "NYC", "LON", "CHI"} }
+func EnvChoices() []string  { return []string{"production", "staging", "test"} }
 
 // Dataset describes one cpu-only data set. Two equal Datasets generate the
 // same bytes.
@@ -129,18 +131,18 @@ type host struct {
 
 func newHost(ds *Dataset, i int) host {
 	h := host{r: newRNG(ds.Seed, uint64(i))}
-	reg := regions()[h.r.intn(len(regions()))]
+	reg := Regions()[h.r.intn(len(Regions()))]
 	tags := [...]string{
 		HostName(i),
 		reg[0],
 		reg[1+h.r.intn(len(reg)-1)],
-		strconv.Itoa(h.r.intn(rackChoices)),
-		osChoices()[h.r.intn(len(osChoices()))],
-		archChoices()[h.r.intn(len(archChoices()))],
-		teamChoices()[h.r.intn(len(teamChoices()))],
-		strconv.Itoa(h.r.intn(serviceChoices)),
-		strconv.Itoa(h.r.intn(serviceVersionChoices)),
-		envChoices()[h.r.intn(len(envChoices()))],
+		strconv.Itoa(h.r.intn(RackChoices)),
+		OSChoices()[h.r.intn(len(OSChoices()))],
+		ArchChoices()[h.r.intn(len(ArchChoices()))],
+		TeamChoices()[h.r.intn(len(TeamChoices()))],
+		strconv.Itoa(h.r.intn(ServiceChoices)),
+		strconv.Itoa(h.r.intn(ServiceVersionChoices)),
+		EnvChoices()[h.r.intn(len(EnvChoices()))],
 	}
 	h.prefix = append(h.prefix, Measurement...)
 	for k, key := range TagKeys() {

@@ -182,21 +182,21 @@ func tagValues() map[string]map[string]bool {
 			m[k][v] = true
 		}
 	}
-	for _, r := range regions() {
+	for _, r := range Regions() {
 		add("region", r[0])
 		add("datacenter", r[1:]...)
 	}
-	for i := range rackChoices {
+	for i := range RackChoices {
 		add("rack", fmt.Sprint(i))
 	}
-	for i := range serviceChoices {
+	for i := range ServiceChoices {
 		add("service", fmt.Sprint(i))
 	}
 	add("service_version", "0", "1")
-	add("os", osChoices()...)
-	add("arch", archChoices()...)
-	add("team", teamChoices()...)
-	add("service_environment", envChoices()...)
+	add("os", OSChoices()...)
+	add("arch", ArchChoices()...)
+	add("team", TeamChoices()...)
+	add("service_environment", EnvChoices()...)
 	return m
 }
 

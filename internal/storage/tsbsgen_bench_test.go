@@ -1,8 +1,12 @@
 package storage_test
 
-// A TSBS cpu-only data generator for the storage benchmarks: the tags and
-// value sets of internal/bench (which follows TSBS), produced as
-// models.Point directly so that no parsing is measured.
+// A TSBS cpu-only data generator for the storage benchmarks: the tag keys,
+// tag value sets and field names of internal/bench (which follows TSBS),
+// produced as models.Point directly so that no parsing is measured. It is
+// not bench.Generator because the benchmarks need what that one does not
+// do: series-major order, values without per-host state and tags built on
+// the fly, so that a million hosts cost the generator next to nothing in
+// the memory the benchmarks measure.
 
 import (
 	"math/bits"
@@ -11,6 +15,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/stratadb/strata/internal/bench"
 	"github.com/stratadb/strata/internal/models"
 )
 
@@ -31,25 +36,9 @@ func benchEnvInt(name string, def int64) int64 {
 	return def
 }
 
-// TSBS cpu-only tag keys, sorted (the order the engine's series keys use),
-// and value sets (as internal/bench, which follows TSBS).
-var (
-	tsbsTagKeys = [10]string{"arch", "datacenter", "hostname", "os", "rack", "region", "service",
-		"service_environment", "service_version", "team"}
-	tsbsFieldKeys = [10]string{"usage_user", "usage_system", "usage_idle", "usage_nice", "usage_iowait",
-		"usage_irq", "usage_softirq", "usage_steal", "usage_guest", "usage_guest_nice"}
-	tsbsRegions = [][]string{
-		{"us-east-1", "us-east-1a", "us-east-1b", "us-east-1c", "us-east-1e"},
-		{"us-west-1", "us-west-1a", "us-west-1b"},
-		{"us-west-2", "us-west-2a", "us-west-2b", "us-west-2c"},
-		{"eu-west-1", "eu-west-1a", "eu-west-1b", "eu-west-1c"},
-		{"eu-central-1", "eu-central-1a", "eu-central-1b"},
-		{"ap-southeast-1", "ap-southeast-1a", "ap-southeast-1b"},
-		{"ap-southeast-2", "ap-southeast-2a", "ap-southeast-2b"},
-		{"ap-northeast-1", "ap-northeast-1a", "ap-northeast-1c"},
-		{"sa-east-1", "sa-east-1a", "sa-east-1b", "sa-east-1c"},
-	}
-)
+// tsbsTagKeys are the TSBS tag keys sorted (the order the engine's series
+// keys use): appendHostTags produces the values in this order.
+func tsbsTagKeys() []string { return slices.Sorted(slices.Values(bench.TagKeys())) }
 
 func splitmix(x uint64) uint64 {
 	x += 0x9e3779b97f4a7c15
@@ -67,20 +56,20 @@ func appendHostTags(dst []byte, ends *[10]int, i int) []byte {
 		r = splitmix(lo ^ r)
 		return int(hi)
 	}
-	reg := tsbsRegions[pick(len(tsbsRegions))]
-	vals := [10]func(b []byte) []byte{
-		func(b []byte) []byte { return append(b, []string{"x64", "x86"}[pick(2)]...) },
+	reg := bench.Regions()[pick(len(bench.Regions()))]
+	choose := func(b []byte, of []string) []byte { return append(b, of[pick(len(of))]...) }
+	number := func(b []byte, below int) []byte { return strconv.AppendInt(b, int64(pick(below)), 10) }
+	vals := [10]func(b []byte) []byte{ // in tsbsTagKeys order
+		func(b []byte) []byte { return choose(b, bench.ArchChoices()) },
 		func(b []byte) []byte { return append(b, reg[1+pick(len(reg)-1)]...) },
-		func(b []byte) []byte { return strconv.AppendInt(append(b, "host_"...), int64(i), 10) },
-		func(b []byte) []byte {
-			return append(b, []string{"Ubuntu16.10", "Ubuntu16.04LTS", "Ubuntu15.10"}[pick(3)]...)
-		},
-		func(b []byte) []byte { return strconv.AppendInt(b, int64(pick(100)), 10) },
+		func(b []byte) []byte { return strconv.AppendInt(append(b, "host_"...), int64(i), 10) }, // bench.HostName, without allocating
+		func(b []byte) []byte { return choose(b, bench.OSChoices()) },
+		func(b []byte) []byte { return number(b, bench.RackChoices) },
 		func(b []byte) []byte { return append(b, reg[0]...) },
-		func(b []byte) []byte { return strconv.AppendInt(b, int64(pick(20)), 10) },
-		func(b []byte) []byte { return append(b, []string{"production", "staging", "test"}[pick(3)]...) },
-		func(b []byte) []byte { return strconv.AppendInt(b, int64(pick(2)), 10) },
-		func(b []byte) []byte { return append(b, []string{"SF", "NYC", "LON", "CHI"}[pick(4)]...) },
+		func(b []byte) []byte { return number(b, bench.ServiceChoices) },
+		func(b []byte) []byte { return choose(b, bench.EnvChoices()) },
+		func(b []byte) []byte { return number(b, bench.ServiceVersionChoices) },
+		func(b []byte) []byte { return choose(b, bench.TeamChoices()) },
 	}
 	for k, f := range vals {
 		dst = f(dst)
@@ -115,9 +104,10 @@ type tsbsGen struct {
 
 func newTSBSGen(hosts int, walk bool) *tsbsGen {
 	g := &tsbsGen{hosts: hosts, start: time.Date(2016, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano(), rng: 1}
+	tagKeys, fieldNames := tsbsTagKeys(), bench.FieldNames()
 	for k := range g.tagKeys {
-		g.tagKeys[k] = []byte(tsbsTagKeys[k])
-		g.fldKeys[k] = []byte(tsbsFieldKeys[k])
+		g.tagKeys[k] = []byte(tagKeys[k])
+		g.fldKeys[k] = []byte(fieldNames[k])
 	}
 	if walk {
 		g.walk = make([][10]int64, hosts)
