@@ -260,8 +260,11 @@ func (c *Cursor[T]) Close() {
 	c.files = nil
 	c.chunks = nil
 	if c.buf != nil {
-		// Strings would otherwise stay reachable from the pool.
-		clear(c.buf.Values[:cap(c.buf.Values)])
+		if strs, ok := any(c.buf.Values).([]string); ok {
+			// Strings would otherwise stay reachable from the pool;
+			// numbers hold nothing and need no clearing.
+			clear(strs[:cap(strs)])
+		}
 		c.buf.Times, c.buf.Values = c.buf.Times[:0], c.buf.Values[:0]
 		c.pool.Put(c.buf)
 		c.buf = nil
