@@ -124,14 +124,18 @@ func FuzzSeriesRecords(f *testing.F) {
 	f.Add(cat(series(1, "cpu,host=a"), series(2, "cpu,host=b"), tomb(1), series(3, "cpu,host=a")))
 	f.Add(cat(series(1, "cpu,host=a"), series(1, "cpu,host=b")))
 	f.Add(cat(series(5, "m"), tomb(5, 9), series(7, "m"), []byte{1, 2, 3}))
+	f.Add(cat(frame(recSeries, bytes.Repeat([]byte{7}, 255)), frame(recTombstone, bytes.Repeat([]byte{1}, 254))))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var file []byte
 		for len(data) >= 2 && int(data[1]) <= len(data)-2 {
+			// The length is widened before the addition: in byte
+			// arithmetic 2+254 wraps to 0.
+			end := 2 + int(data[1])
 			start := len(file)
 			file = append(file, make([]byte, recHeaderLen)...)
-			file = append(file, data[2:2+data[1]]...)
+			file = append(file, data[2:end]...)
 			file = finishRecord(file, start, data[0])
-			data = data[2+data[1]:]
+			data = data[end:]
 		}
 		file = append(file, data...)
 		dir := t.TempDir()
