@@ -113,7 +113,12 @@ func (e *Engine) runRaw(rc *readCtx, p *plan, ts *tagSet, sink func([]any) (bool
 			skipped++
 		} else {
 			if len(slab) < width {
-				slab = make([]any, 256*width)
+				rows := 256
+				if p.limit > 0 {
+					// LIMIT 1 per series (lastpoint) needs one row, not 256.
+					rows = min(rows, p.limit-emitted)
+				}
+				slab = make([]any, rows*width)
 			}
 			row := slab[:width:width]
 			slab = slab[width:]

@@ -53,6 +53,8 @@ type Cursor[T block.Value] struct {
 	// Close.
 	buf  *block.Array[T]
 	pool *sync.Pool
+	// chunkPool takes chunks back at Close.
+	chunkPool *sync.Pool
 }
 
 // cachedChunkSize splits cached values into chunks of block size, so that
@@ -65,7 +67,11 @@ func NewCursor[T block.Value](s *Shard, seriesKey []byte, id uint64, field strin
 	c := &Cursor[T]{
 		key: models.AppendFieldKey(nil, seriesKey, []byte(field)),
 		min: min, max: max, ascending: ascending,
-		pool: &s.arrays[block.TypeOf[T]()],
+		pool:      &s.arrays[block.TypeOf[T]()],
+		chunkPool: &s.chunkLists[block.TypeOf[T]()],
+	}
+	if l, ok := c.chunkPool.Get().(*[]chunk[T]); ok {
+		c.chunks = (*l)[:0]
 	}
 	s.mu.RLock()
 	c.files = slices.Clone(s.mu.files)
@@ -81,40 +87,52 @@ func NewCursor[T block.Value](s *Shard, seriesKey []byte, id uint64, field strin
 
 	want := block.TypeOf[T]()
 	var entries []tsmEntry
-	for i, f := range c.files {
+	if l, ok := s.entryLists.Get().(*[]tsmEntry); ok {
+		entries = *l
+	}
+	defer func() { s.entryLists.Put(&entries) }()
+	// The chunks are appended in the cursor's order: for a descending
+	// cursor the newest source first and each source's chunks from the
+	// last. Sources rarely interleave in time, so the list is usually
+	// ordered already and needs neither a reversal nor a sort.
+	addFile := func(i int, f *dataFile) error {
 		typ, es, err := f.r.Lookup(c.key, entries)
 		entries = es
-		if err != nil {
-			// A damaged index record: the query fails naming the file
-			// and offset rather than silently missing the key's data.
-			c.err = err
-			return c
-		}
-		if typ != want || len(es) == 0 {
-			continue
+		if err != nil || typ != want || len(es) == 0 {
+			return err
 		}
 		var tombs []tsm.TimeRange
 		if f.r.HasTombstones() {
 			tombs = f.r.TombstonesFor(c.key)
 		}
-		if c.chunks == nil {
+		if cap(c.chunks) == 0 {
 			c.chunks = make([]chunk[T], 0, len(es)+1)
 		}
-		for _, e := range es {
+		for j := range es {
+			e := &es[j]
+			if !ascending {
+				e = &es[len(es)-1-j]
+			}
 			if e.MaxTime < min || e.MinTime > max {
 				continue
 			}
-			c.chunks = append(c.chunks, chunk[T]{min: e.MinTime, max: e.MaxTime, prio: i, file: f, entry: e, tombs: tombs})
+			c.chunks = append(c.chunks, chunk[T]{min: e.MinTime, max: e.MaxTime, prio: i, file: f, entry: *e, tombs: tombs})
 		}
+		return nil
 	}
-	for i, cache := range caches {
+	addCache := func(i int, cache *Cache) {
 		col, ok := cache.Read(id, field)
 		if !ok || col.typ != want {
-			continue
+			return
 		}
 		arr := toArray[T](col)
 		arr.Include(min, max)
-		for lo := 0; lo < arr.Len(); lo += cachedChunkSize {
+		n := (arr.Len() + cachedChunkSize - 1) / cachedChunkSize
+		for k := range n {
+			if !ascending {
+				k = n - 1 - k
+			}
+			lo := k * cachedChunkSize
 			hi := min64(lo+cachedChunkSize, arr.Len())
 			part := block.Array[T]{Times: arr.Times[lo:hi], Values: arr.Values[lo:hi]}
 			c.chunks = append(c.chunks, chunk[T]{
@@ -122,20 +140,36 @@ func NewCursor[T block.Value](s *Shard, seriesKey []byte, id uint64, field strin
 			})
 		}
 	}
-	// Each source's chunks are in time order already: with one source
-	// (the usual case after a full compaction, or a query of recent data
-	// only in the cache) no sort is needed. Sorting the wide chunks is
-	// costly, so it is done only when sources interleave. Ties need no
-	// particular order: overlapping chunks are merged by priority.
+	if ascending {
+		for i, f := range c.files {
+			if c.err = addFile(i, f); c.err != nil {
+				return c
+			}
+		}
+		for i, cache := range caches {
+			addCache(i, cache)
+		}
+	} else {
+		for i := len(caches) - 1; i >= 0; i-- {
+			addCache(i, caches[i])
+		}
+		for i := len(c.files) - 1; i >= 0; i-- {
+			if c.err = addFile(i, c.files[i]); c.err != nil {
+				return c
+			}
+		}
+	}
+	// A damaged index record (addFile's error) fails the query, naming the
+	// file and offset, rather than silently missing the key's data.
+	// Sorting the wide chunks is costly, so it is done only when sources
+	// interleave. Ties need no particular order: overlapping chunks are
+	// merged by priority.
 	if ascending {
 		if !slices.IsSortedFunc(c.chunks, func(a, b chunk[T]) int { return cmpInt(a.min, b.min) }) {
 			slices.SortStableFunc(c.chunks, func(a, b chunk[T]) int { return cmpInt(a.min, b.min) })
 		}
-	} else {
-		slices.Reverse(c.chunks)
-		if !slices.IsSortedFunc(c.chunks, func(a, b chunk[T]) int { return cmpInt(b.max, a.max) }) {
-			slices.SortStableFunc(c.chunks, func(a, b chunk[T]) int { return cmpInt(b.max, a.max) })
-		}
+	} else if !slices.IsSortedFunc(c.chunks, func(a, b chunk[T]) int { return cmpInt(b.max, a.max) }) {
+		slices.SortStableFunc(c.chunks, func(a, b chunk[T]) int { return cmpInt(b.max, a.max) })
 	}
 	return c
 }
@@ -258,6 +292,13 @@ func (c *Cursor[T]) decode(ch *chunk[T], dst *block.Array[T]) error {
 func (c *Cursor[T]) Close() {
 	releaseFiles(c.files)
 	c.files = nil
+	if cap(c.chunks) > 0 {
+		// Chunks point at files and cached arrays: cleared, so that the
+		// pool does not keep them reachable.
+		clear(c.chunks)
+		l := c.chunks[:0]
+		c.chunkPool.Put(&l)
+	}
 	c.chunks = nil
 	if c.buf != nil {
 		if strs, ok := any(c.buf.Values).([]string); ok {

@@ -83,19 +83,25 @@ type Shard struct {
 	// query opens a cursor per series and field, often to decode a single
 	// block (lastpoint), and fresh arrays each time cost as much as the
 	// decode in allocation and garbage collection.
-	arrays   [models.Boolean + 1]sync.Pool
-	id       uint64
-	db, rp   string
-	dir      string
-	walDir   string
-	fs       vfs.FS
-	opts     Options
-	index    *index.Index
-	logger   *slog.Logger
-	fields   *FieldSet
-	series   *seriesSet
-	wal      *wal.WAL
-	writeBuf sync.Pool // *writeBatch
+	arrays [models.Boolean + 1]sync.Pool
+	// chunkLists recycles cursors' chunk lists by field type (a
+	// *[]chunk[T]), and entryLists the index entries NewCursor looks up
+	// (a *[]tsmEntry): with a cursor per series and field, fresh lists
+	// were most of a lastpoint query's garbage.
+	chunkLists [models.Boolean + 1]sync.Pool
+	entryLists sync.Pool
+	id         uint64
+	db, rp     string
+	dir        string
+	walDir     string
+	fs         vfs.FS
+	opts       Options
+	index      *index.Index
+	logger     *slog.Logger
+	fields     *FieldSet
+	series     *seriesSet
+	wal        *wal.WAL
+	writeBuf   sync.Pool // *writeBatch
 
 	// mu guards the fields below. Writers hold it shared from their WAL
 	// append to their cache insert, so that a snapshot (which holds it
