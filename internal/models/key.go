@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"slices"
 )
 
 // MaxKeyLength bounds a series key plus field key, as in 1.x.
@@ -117,6 +118,9 @@ func unescape(b []byte, set *[256]bool) []byte {
 // field key. The length prefix makes the split unambiguous whatever bytes
 // either part holds, and keeps every field of a series under one prefix.
 func AppendFieldKey(dst, seriesKey, field []byte) []byte {
+	// One growth for the whole key: callers pass nil for a fresh key on
+	// hot paths (a cursor per series and field).
+	dst = slices.Grow(dst, 2+len(seriesKey)+len(field))
 	dst = binary.BigEndian.AppendUint16(dst, uint16(len(seriesKey)))
 	dst = append(dst, seriesKey...)
 	return append(dst, field...)
