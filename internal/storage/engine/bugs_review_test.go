@@ -429,7 +429,7 @@ func TestBugCacheSizeCountsOverwrittenValues(t *testing.T) {
 	for range 1000 {
 		c.WritePoint(1, f, 42) // the same point, overwritten 999 times
 	}
-	if _, ok := c.Read(1, "v"); !ok { // sorts and deduplicates
+	if _, ok := readArray[float64](c, 1, "v", models.Float, models.MinNanoTime, models.MaxNanoTime); !ok { // sorts and deduplicates
 		t.Fatal("no value")
 	}
 	c.DeleteRange(1, models.MinNanoTime, models.MaxNanoTime)

@@ -289,25 +289,41 @@ type cacheColumn struct {
 	strs  []string
 }
 
-// Read returns a sorted copy of the values of series id and field, or ok
-// false when the cache holds none.
-func (c *Cache) Read(id uint64, field string) (cacheColumn, bool) {
+// readArray returns a sorted copy of the values of series id and field
+// in [min, max] as a typed array, or ok false when the cache holds none
+// there of type want. Only the range is copied, and converted straight
+// from the column: a query of the last minute of a large cache column
+// copies a minute of values, not the whole column three times.
+func readArray[T block.Value](c *Cache, id uint64, field string, want models.FieldType, min, max int64) (block.Array[T], bool) {
 	st := &c.stripes[id%cacheStripes]
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	e := st.series[id]
 	if e == nil {
-		return cacheColumn{}, false
+		return block.Array[T]{}, false
 	}
 	col := e.column([]byte(field))
-	if col == nil || col.len() == 0 {
-		return cacheColumn{}, false
+	if col == nil || col.len() == 0 || col.typ != want {
+		return block.Array[T]{}, false
 	}
 	c.sortColumnLocked(col)
-	return cacheColumn{
-		id: id, field: field, typ: col.typ,
-		times: slices.Clone(col.times), bits: slices.Clone(col.bits), strs: slices.Clone(col.strs),
-	}, true
+	lo, _ := slices.BinarySearch(col.times, min)
+	hi, found := slices.BinarySearch(col.times, max)
+	if found {
+		hi++
+	}
+	if lo >= hi {
+		return block.Array[T]{}, false
+	}
+	view := cacheColumn{typ: col.typ, times: col.times[lo:hi]}
+	if col.typ == models.String {
+		view.strs = col.strs[lo:hi]
+	} else {
+		view.bits = col.bits[lo:hi]
+	}
+	arr := toArray[T](view)
+	arr.Times = slices.Clone(arr.Times)
+	return arr, true
 }
 
 // Fields returns the fields the cache holds for series id.

@@ -121,12 +121,10 @@ func NewCursor[T block.Value](s *Shard, seriesKey []byte, id uint64, field strin
 		return nil
 	}
 	addCache := func(i int, cache *Cache) {
-		col, ok := cache.Read(id, field)
-		if !ok || col.typ != want {
+		arr, ok := readArray[T](cache, id, field, want, min, max)
+		if !ok {
 			return
 		}
-		arr := toArray[T](col)
-		arr.Include(min, max)
 		n := (arr.Len() + cachedChunkSize - 1) / cachedChunkSize
 		for k := range n {
 			if !ascending {
