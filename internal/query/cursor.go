@@ -55,6 +55,9 @@ type colCursor[T block.Value] struct {
 	next     int // shards opened so far
 	cur      BatchCursor[T]
 	cast     bool // cur converts from another type: never ask it for stats
+	// newestOnly passes the hint that one value will do to the storage
+	// cursors (engine.Cursor.WantNewestOnly).
+	newestOnly bool
 }
 
 func newColCursor[T block.Value](rc *readCtx, s *seriesRef, col column, min, max int64, asc bool) *colCursor[T] {
@@ -84,6 +87,9 @@ func (c *colCursor[T]) open() bool {
 			continue
 		}
 		c.cur, c.cast = cur, cast
+		if h, ok := cur.(interface{ WantNewestOnly() }); ok && c.newestOnly && !cast {
+			h.WantNewestOnly()
+		}
 		c.rc.stats.cursor(c.s.src.name, sd.sh.ID(), c.s.id)
 		return true
 	}
@@ -228,6 +234,8 @@ type rowCol interface {
 	take() any
 	// skipTo moves past the values before t (after t when descending).
 	skipTo(t int64) error
+	// wantNewestOnly hints that one value will do (DESC LIMIT 1).
+	wantNewestOnly()
 	close()
 }
 
@@ -265,6 +273,8 @@ func (c *rowColOf[T]) take() any {
 }
 
 func (c *rowColOf[T]) close() { c.cc.close() }
+
+func (c *rowColOf[T]) wantNewestOnly() { c.cc.newestOnly = true }
 
 // newRowCol returns a boxed reader of one column of s, or nil when the
 // column's type cannot be read.
@@ -324,6 +334,16 @@ func newRowReader(rc *readCtx, s *seriesRef, cols []column, selected []bool, asc
 		r.cols[i] = newRowCol(rc, s, c, asc)
 	}
 	return r
+}
+
+// wantNewestOnly hints every column that the caller needs one row of a
+// descending read: each may then answer its newest value from the index.
+func (r *rowReader) wantNewestOnly() {
+	for _, c := range r.cols {
+		if c != nil {
+			c.wantNewestOnly()
+		}
+	}
 }
 
 // next reads the next row into r.vals; false at the end.

@@ -394,6 +394,13 @@ func TestDriverEquivalence(t *testing.T) {
 		"SELECT * FROM cpu WHERE f > 90 AND time >= '2020-01-01T00:20:00Z' AND time < '2020-01-01T01:10:00Z' ORDER BY time DESC",
 		"SELECT g FROM cpu WHERE u > 50",
 		"SELECT u FROM cpu WHERE u > 99",
+		// Newest values from the index (lastpoint): fields that end at
+		// different times, a block overlapped by a late write, the cache.
+		"SELECT * FROM cpu GROUP BY host ORDER BY time DESC LIMIT 1",
+		"SELECT * FROM cpu ORDER BY time DESC LIMIT 1",
+		"SELECT u, s FROM cpu WHERE time < '2020-01-01T00:30:00.5Z' GROUP BY * ORDER BY time DESC LIMIT 1",
+		"SELECT f FROM cpu WHERE host = 'b' AND time <= '2020-01-01T01:06:40.001Z' ORDER BY time DESC LIMIT 1",
+		"SELECT s FROM cpu GROUP BY host ORDER BY time DESC LIMIT 1",
 	} {
 		a := resultText(with.query("db", q, query.ExecutionOptions{}))
 		b := resultText(without.query("db", q, query.ExecutionOptions{}))

@@ -89,6 +89,11 @@ func (e *Engine) runRaw(rc *readCtx, p *plan, ts *tagSet, sink func([]any) (bool
 		if rr, ok := rs.rr.(*rowReader); ok && cond != nil && !p.noPushdown {
 			rr.setDriver(cond)
 		}
+		if rr, ok := rs.rr.(*rowReader); ok && cond == nil && !asc && p.limit == 1 && p.offset == 0 && !p.noPushdown {
+			// ORDER BY time DESC LIMIT 1 (lastpoint): one row per tag
+			// set, so each column's newest value will usually do.
+			rr.wantNewestOnly()
+		}
 		rs.ce = newCondEval()
 		ok, err := rs.advance()
 		if err != nil {

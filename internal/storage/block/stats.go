@@ -15,9 +15,16 @@ import (
 // Float Min and Max ignore NaN unless every value is NaN. For Boolean and
 // String blocks only Count is meaningful and the rest is zero. The times of
 // FIRST and LAST are the block's min and max time, kept in the index entry.
+//
+// Last is the block's last value (the one at its max time) in the same
+// bits as Min and Max, a Boolean's as 0 or 1; HasLast says it is known:
+// never for String blocks, and not for blocks of a version 1 data file.
+// It answers ORDER BY time DESC LIMIT 1 (lastpoint) without a decode.
 type Stats struct {
 	Count         uint32
 	Min, Max, Sum uint64
+	Last          uint64
+	HasLast       bool
 }
 
 // Float returns Min, Max and Sum of a Float block's stats as floats.
@@ -52,6 +59,7 @@ func ComputeStats[T Value](a Array[T]) Stats {
 			}
 		}
 		st.Min, st.Max, st.Sum = math.Float64bits(lo), math.Float64bits(hi), math.Float64bits(sum)
+		st.Last, st.HasLast = math.Float64bits(vs[len(vs)-1]), true
 	case []int64:
 		lo, hi, sum := vs[0], vs[0], int64(0)
 		for _, v := range vs {
@@ -59,6 +67,7 @@ func ComputeStats[T Value](a Array[T]) Stats {
 			lo, hi = min(lo, v), max(hi, v)
 		}
 		st.Min, st.Max, st.Sum = uint64(lo), uint64(hi), uint64(sum)
+		st.Last, st.HasLast = uint64(vs[len(vs)-1]), true
 	case []uint64:
 		lo, hi, sum := vs[0], vs[0], uint64(0)
 		for _, v := range vs {
@@ -66,6 +75,12 @@ func ComputeStats[T Value](a Array[T]) Stats {
 			lo, hi = min(lo, v), max(hi, v)
 		}
 		st.Min, st.Max, st.Sum = lo, hi, sum
+		st.Last, st.HasLast = vs[len(vs)-1], true
+	case []bool:
+		if vs[len(vs)-1] {
+			st.Last = 1
+		}
+		st.HasLast = true
 	}
 	return st
 }

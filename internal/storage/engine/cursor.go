@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"math"
 	"slices"
 	"sync"
 
@@ -55,6 +56,21 @@ type Cursor[T block.Value] struct {
 	pool *sync.Pool
 	// chunkPool takes chunks back at Close.
 	chunkPool *sync.Pool
+	// newestOnly: the next group may be answered by its newest value
+	// alone, from the index entry (WantNewestOnly); skipNewest: that value
+	// was returned, and the group's decode must drop it.
+	newestOnly, skipNewest bool
+	newestTime             int64 // of the value returned alone
+}
+
+// WantNewestOnly tells a descending cursor that its caller probably needs
+// only the newest value (ORDER BY time DESC LIMIT 1, as in lastpoint). If
+// the newest block is a data-file block untouched by other data or
+// tombstones whose index entry records its last value, the first Next
+// returns that one value without decoding the block; the next Next returns
+// the rest of the block, so a caller that wants more still reads it all.
+func (c *Cursor[T]) WantNewestOnly() {
+	c.newestOnly = !c.ascending
 }
 
 // cachedChunkSize splits cached values into chunks of block size, so that
@@ -203,6 +219,18 @@ func (c *Cursor[T]) Next(wantStats bool) (Batch[T], error) {
 			c.next++
 		}
 		group := c.chunks[g0:c.next]
+		if c.newestOnly {
+			c.newestOnly = false
+			if ch := &group[0]; len(group) == 1 && !wantStats && !ch.isCache && len(ch.tombs) == 0 &&
+				ch.entry.Stats.HasLast && ch.max >= c.min && ch.max <= c.max {
+				c.next, c.skipNewest, c.newestTime = g0, true, ch.max // the group again, at the next call
+				buf := c.buffer()
+				buf.Times = append(buf.Times[:0], ch.max)
+				clear(buf.Values)
+				buf.Values = append(buf.Values[:0], fromStatsBits[T](ch.entry.Stats.Last))
+				return Batch[T]{Array: *buf}, nil
+			}
+		}
 		if wantStats && len(group) == 1 && !group[0].isCache && len(group[0].tombs) == 0 &&
 			group[0].min >= c.min && group[0].max <= c.max {
 			st := group[0].entry.Stats
@@ -220,9 +248,48 @@ func (c *Cursor[T]) Next(wantStats bool) (Batch[T], error) {
 			slices.Reverse(arr.Times)
 			slices.Reverse(arr.Values)
 		}
+		if c.skipNewest {
+			// The group's newest value went out alone before.
+			c.skipNewest = false
+			if arr.Times[0] != c.newestTime {
+				panic("BUG: the block's newest value is not the one its index entry gave")
+			}
+			arr.Times, arr.Values = arr.Times[1:], arr.Values[1:]
+			if arr.Len() == 0 {
+				continue
+			}
+		}
 		return Batch[T]{Array: arr}, nil
 	}
 	return Batch[T]{}, c.err
+}
+
+// buffer returns the cursor's reused batch buffer, taking it from the
+// shard's pool at the first use.
+func (c *Cursor[T]) buffer() *block.Array[T] {
+	if c.buf == nil {
+		c.buf, _ = c.pool.Get().(*block.Array[T])
+		if c.buf == nil {
+			c.buf = new(block.Array[T])
+		}
+	}
+	return c.buf
+}
+
+// fromStatsBits converts a statistics value (block.Stats) to T.
+func fromStatsBits[T block.Value](b uint64) T {
+	var v T
+	switch p := any(&v).(type) {
+	case *float64:
+		*p = math.Float64frombits(b)
+	case *int64:
+		*p = int64(b)
+	case *uint64:
+		*p = b
+	case *bool:
+		*p = b != 0
+	}
+	return v
 }
 
 // mergeGroup decodes and merges overlapping chunks, oldest first.
@@ -232,12 +299,7 @@ func (c *Cursor[T]) mergeGroup(group []chunk[T]) (block.Array[T], error) {
 		// buffer rather than new arrays, which the garbage collector
 		// would then have to chase, one pair per block read.
 		ch := &group[0]
-		if c.buf == nil {
-			c.buf, _ = c.pool.Get().(*block.Array[T])
-			if c.buf == nil {
-				c.buf = new(block.Array[T])
-			}
-		}
+		c.buffer()
 		if ch.isCache {
 			c.buf.Times = append(c.buf.Times[:0], ch.cached.Times...)
 			clear(c.buf.Values)

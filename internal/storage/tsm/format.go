@@ -19,8 +19,13 @@ import (
 // time range costs little.
 const MaxPointsPerBlock = 1000
 
-// Version is the file format version written in the header.
-const Version = 1
+// Version is the file format version written in the header. Version 2
+// adds each block's last value to its index entry; version 1 files (which
+// lack it) are still read, and compaction rewrites them as version 2.
+const Version = 2
+
+// versionNoLast is the first version, whose entries have no last value.
+const versionNoLast = 1
 
 const (
 	headerSize = 8  // magic, version, 3 reserved bytes
@@ -67,9 +72,9 @@ type footer struct {
 	indexCRC        uint32 // CRC32C of the whole index: records and restart table
 }
 
-func appendHeader(dst []byte) []byte {
+func appendHeader(dst []byte, version byte) []byte {
 	dst = append(dst, fileMagic[:]...)
-	return append(dst, Version, 0, 0, 0)
+	return append(dst, version, 0, 0, 0)
 }
 
 func appendFooter(dst []byte, f footer) []byte {
@@ -88,21 +93,21 @@ func appendFooter(dst []byte, f footer) []byte {
 // errAt builds the cause of a corruption error.
 func errAt(format string, args ...any) error { return fmt.Errorf(format, args...) }
 
-// parseHeader checks the header; it returns the offset of the first bad
-// byte on failure.
-func parseHeader(b []byte) (int64, error) {
+// parseHeader checks the header and returns the file's version; it
+// returns the offset of the first bad byte on failure.
+func parseHeader(b []byte) (byte, int64, error) {
 	if [4]byte(b[:4]) != fileMagic {
-		return 0, errAt("bad magic %x in header", b[:4])
+		return 0, 0, errAt("bad magic %x in header", b[:4])
 	}
-	if b[4] != Version {
-		return 4, errAt("unsupported version %d", b[4])
+	if b[4] != Version && b[4] != versionNoLast {
+		return 0, 4, errAt("unsupported version %d", b[4])
 	}
 	for i := 5; i < headerSize; i++ {
 		if b[i] != 0 {
-			return int64(i), errAt("reserved header byte is %d", b[i])
+			return 0, int64(i), errAt("reserved header byte is %d", b[i])
 		}
 	}
-	return 0, nil
+	return b[4], 0, nil
 }
 
 // parseFooter decodes the last footerSize bytes of b; off is their file
@@ -144,9 +149,11 @@ func parseFooter(b []byte) (footer, int64, error) {
 //	count     uvarint
 //	min max sum  Float: 3 x 8 bytes LE (the bits); Integer: 3 zig-zag varints;
 //	             Unsigned: 3 uvarints; Boolean, String: absent
+//	last      (version 2) Float: 8 bytes LE; Integer, Unsigned: uvarint
+//	          last - min; Boolean: 1 byte, 0 or 1; String: absent
 
 // appendEntries encodes the body of a record.
-func appendEntries(dst []byte, typ models.FieldType, es []IndexEntry) []byte {
+func appendEntries(dst []byte, typ models.FieldType, version byte, es []IndexEntry) []byte {
 	dst = binary.AppendUvarint(dst, uint64(len(es)))
 	for i, e := range es {
 		if i == 0 {
@@ -175,6 +182,18 @@ func appendEntries(dst []byte, typ models.FieldType, es []IndexEntry) []byte {
 			dst = binary.AppendUvarint(dst, e.Stats.Min)
 			dst = binary.AppendUvarint(dst, e.Stats.Max)
 			dst = binary.AppendUvarint(dst, e.Stats.Sum)
+		}
+		if version == versionNoLast {
+			continue
+		}
+		switch typ {
+		case models.Float:
+			dst = binary.LittleEndian.AppendUint64(dst, e.Stats.Last)
+		case models.Integer, models.Unsigned:
+			// Wrapping subtraction is the exact distance: last >= min.
+			dst = binary.AppendUvarint(dst, e.Stats.Last-e.Stats.Min)
+		case models.Boolean:
+			dst = append(dst, byte(e.Stats.Last))
 		}
 	}
 	return dst
@@ -317,7 +336,7 @@ func (d *decoder) readRecord() record {
 // decodeEntries decodes a record body into dst (appending) and checks each
 // entry: times ascend without overlap, blocks lie within [dataStart,
 // dataEnd) and follow each other in the file.
-func decodeEntries(data []byte, body, bodyEnd int, typ models.FieldType, dataStart, dataEnd uint64, dst []IndexEntry) ([]IndexEntry, int, error) {
+func decodeEntries(data []byte, body, bodyEnd int, typ models.FieldType, version byte, dataStart, dataEnd uint64, dst []IndexEntry) ([]IndexEntry, int, error) {
 	d := decoder{b: data, off: body, end: bodyEnd}
 	countAt := d.off
 	count := d.uvarint()
@@ -371,6 +390,29 @@ func decodeEntries(data []byte, body, bodyEnd int, typ models.FieldType, dataSta
 			e.Stats.Min, e.Stats.Max, e.Stats.Sum = uint64(d.varint()), uint64(d.varint()), uint64(d.varint())
 		case models.Unsigned:
 			e.Stats.Min, e.Stats.Max, e.Stats.Sum = d.uvarint(), d.uvarint(), d.uvarint()
+		}
+		if version != versionNoLast && typ != models.String {
+			lastAt := d.off
+			switch typ {
+			case models.Float:
+				e.Stats.Last = d.u64()
+			case models.Integer, models.Unsigned:
+				dl := d.uvarint()
+				// The last value lies in [min, max]: the distances are
+				// taken in the type's own order.
+				span := e.Stats.Max - e.Stats.Min
+				if d.err == nil && (dl > span || typ == models.Integer && int64(e.Stats.Max) < int64(e.Stats.Min) || typ == models.Unsigned && e.Stats.Max < e.Stats.Min) {
+					return dst, lastAt, errAt("entry %d: last value lies outside [min, max]", i)
+				}
+				e.Stats.Last = e.Stats.Min + dl
+			case models.Boolean:
+				b := d.byte1()
+				if d.err == nil && b > 1 {
+					return dst, lastAt, errAt("entry %d: boolean last value %d", i, b)
+				}
+				e.Stats.Last = uint64(b)
+			}
+			e.Stats.HasLast = d.err == nil
 		}
 		if d.err != nil {
 			break

@@ -162,7 +162,7 @@ func (it *Iterator) Type() models.FieldType { return it.rec.typ }
 // Entries appends the current key's index entries to dst[:0].
 func (it *Iterator) Entries(dst []IndexEntry) ([]IndexEntry, error) {
 	r := it.r
-	dst, at, err := decodeEntries(r.data, it.rec.body, it.rec.bodyEnd, it.rec.typ, headerSize, uint64(r.indexOff), dst[:0])
+	dst, at, err := decodeEntries(r.data, it.rec.body, it.rec.bodyEnd, it.rec.typ, r.version, headerSize, uint64(r.indexOff), dst[:0])
 	if err != nil {
 		err = r.corrupt(int64(at), fmt.Errorf("entries of key %q: %w", it.key, err))
 		it.err, it.done = err, true

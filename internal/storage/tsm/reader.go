@@ -28,6 +28,8 @@ type Reader struct {
 	path string
 	m    *vfs.Mapping
 	data []byte // the whole file; immutable
+	// version is the file's format version: 1 has no last values.
+	version byte
 
 	indexOff   int    // start of the index = end of the data blocks
 	recordsEnd int    // end of the key records = start of the restart table
@@ -80,9 +82,11 @@ func (r *Reader) init() error {
 	if size < headerSize+footerSize {
 		return r.corrupt(int64(size), errAt("file of %d bytes is shorter than header and footer (%d)", size, headerSize+footerSize))
 	}
-	if off, err := parseHeader(r.data[:headerSize]); err != nil {
+	version, off, err := parseHeader(r.data[:headerSize])
+	if err != nil {
 		return r.corrupt(off, err)
 	}
+	r.version = version
 	footAt := size - footerSize
 	ft, off, err := parseFooter(r.data[footAt:])
 	if err != nil {
@@ -274,7 +278,7 @@ func (r *Reader) Lookup(key []byte, dst []IndexEntry) (models.FieldType, []Index
 	if err != nil || !ok {
 		return models.Unknown, dst, err
 	}
-	dst, at, err := decodeEntries(r.data, rec.body, rec.bodyEnd, rec.typ, headerSize, uint64(r.indexOff), dst)
+	dst, at, err := decodeEntries(r.data, rec.body, rec.bodyEnd, rec.typ, r.version, headerSize, uint64(r.indexOff), dst)
 	if err != nil {
 		return models.Unknown, dst[:0], r.corrupt(int64(at), fmt.Errorf("entries of key %q: %w", key, err))
 	}

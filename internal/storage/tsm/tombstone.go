@@ -48,8 +48,11 @@ func TombstonePath(path string) string { return path + ".tombstone" }
 var tombMagic = [4]byte{'S', 'T', 'T', 'B'}
 
 const (
-	tombHeaderSize = 8
-	tombRecordHead = 8
+	// tombstoneVersion is the tombstone file's own format version,
+	// independent of the data file's.
+	tombstoneVersion = 1
+	tombHeaderSize   = 8
+	tombRecordHead   = 8
 	// maxTombRecord is the payload size past which AddTombstones starts a
 	// new record, so that one huge delete does not make one huge record.
 	maxTombRecord = 64 << 20
@@ -136,7 +139,7 @@ func DecodeTombstones(data []byte) ([]Tombstone, int, error) {
 	if [4]byte(data[:4]) != tombMagic {
 		return nil, 0, &CorruptionError{Offset: 0, Err: errAt("bad tombstone magic %x", data[:4])}
 	}
-	if data[4] != Version {
+	if data[4] != tombstoneVersion {
 		return nil, 0, &CorruptionError{Offset: 4, Err: errAt("unsupported tombstone version %d", data[4])}
 	}
 	var out []Tombstone
@@ -256,7 +259,7 @@ func (r *Reader) AddTombstones(ts []Tombstone) error {
 	start := t.validLen
 	if !t.exists || start < tombHeaderSize {
 		buf = append(buf, tombMagic[:]...)
-		buf = append(buf, Version, 0, 0, 0)
+		buf = append(buf, tombstoneVersion, 0, 0, 0)
 		start = 0
 	}
 	buf = appendTombRecords(buf, ts)

@@ -116,13 +116,36 @@ func check[T block.Value](blk []byte, a *block.Array[T]) (block.Stats, int64, in
 // sameStats compares stats; for floats any two NaNs are equal, since which
 // NaN a sum yields depends on the hardware that computed it.
 func sameStats(a, b block.Stats, typ models.FieldType) bool {
+	if !b.HasLast {
+		a.Last, a.HasLast = 0, false // a version 1 entry: nothing to compare
+	}
 	if typ != models.Float {
 		return a == b
 	}
 	eq := func(x, y uint64) bool {
 		return x == y || (math.IsNaN(math.Float64frombits(x)) && math.IsNaN(math.Float64frombits(y)))
 	}
-	return a.Count == b.Count && eq(a.Min, b.Min) && eq(a.Max, b.Max) && eq(a.Sum, b.Sum)
+	return a.Count == b.Count && eq(a.Min, b.Min) && eq(a.Max, b.Max) && eq(a.Sum, b.Sum) &&
+		a.HasLast == b.HasLast && a.Last == b.Last
+}
+
+// blockLast decodes a block and returns its last value's stats bits.
+func blockLast(blk []byte, typ models.FieldType) (uint64, error) {
+	var st block.Stats
+	var err error
+	switch typ {
+	case models.Float:
+		st, _, _, err = check(blk, &block.Array[float64]{})
+	case models.Integer:
+		st, _, _, err = check(blk, &block.Array[int64]{})
+	case models.Unsigned:
+		st, _, _, err = check(blk, &block.Array[uint64]{})
+	case models.Boolean:
+		st, _, _, err = check(blk, &block.Array[bool]{})
+	default:
+		return 0, fmt.Errorf("type %v has no last value statistic", typ)
+	}
+	return st.Last, err
 }
 
 // Dump prints a summary of the file, its tombstones and, per key, each

@@ -63,13 +63,14 @@ func TestVerifyCatchesLies(t *testing.T) {
 		}
 		w := tsm.NewWriter(f)
 		// A block whose type byte says integer but whose value column is
-		// floats cannot be caught by WriteBlock.
+		// floats cannot be caught by WriteBlock (given a last value, it
+		// does not decode the block).
 		fb, err := block.Encode(nil, block.Array[float64]{Times: []int64{1, 2}, Values: []float64{0.5, 1.5}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		fb[0] = byte(models.Integer)
-		if err := w.WriteBlock([]byte("k"), 1, 2, models.Integer, block.Stats{Count: 2}, fb); err != nil {
+		if err := w.WriteBlock([]byte("k"), 1, 2, models.Integer, block.Stats{Count: 2, HasLast: true}, fb); err != nil {
 			t.Fatal(err)
 		}
 		if err := w.Close(); err != nil {

@@ -47,6 +47,7 @@ type Writer struct {
 	scratch   []byte // scratch: one encoded block
 	closed    bool
 	nameCache string
+	version   byte // of the format written: Version, but for tests
 }
 
 // NewWriter starts a data file on f, which must be empty. The writer owns f
@@ -55,7 +56,8 @@ type Writer struct {
 func NewWriter(f vfs.File) *Writer {
 	w := &Writer{
 		f:       f,
-		buf:     appendHeader(make([]byte, 0, writeBufferSize)),
+		buf:     appendHeader(make([]byte, 0, writeBufferSize), Version),
+		version: Version,
 		minTime: math.MaxInt64,
 		maxTime: math.MinInt64,
 	}
@@ -159,6 +161,15 @@ func (w *Writer) WriteBlock(key []byte, minT, maxT int64, typ models.FieldType, 
 	if err := w.check(key, minT, typ); err != nil {
 		return err
 	}
+	if !st.HasLast && typ != models.String {
+		// A block copied from a version 1 file: its entry never recorded
+		// the last value, so read it from the block once.
+		last, err := blockLast(blk, typ)
+		if err != nil {
+			return fmt.Errorf("%w: key %q: %w", ErrInvalidBlock, key, err)
+		}
+		st.Last, st.HasLast = last, true
+	}
 	return w.appendBlock(key, minT, maxT, typ, st, blk)
 }
 
@@ -232,7 +243,7 @@ func (w *Writer) finishKey() error {
 	w.index = binary.AppendUvarint(w.index, uint64(len(w.key)-shared))
 	w.index = append(w.index, w.key[shared:]...)
 	w.index = append(w.index, byte(w.typ))
-	w.body = appendEntries(w.body[:0], w.typ, w.entries)
+	w.body = appendEntries(w.body[:0], w.typ, w.version, w.entries)
 	w.index = binary.AppendUvarint(w.index, uint64(len(w.body)))
 	w.index = append(w.index, w.body...)
 	w.keyCount++
