@@ -78,6 +78,11 @@
 //     key (the key storage uses); 1.x measures the key as sent plus four
 //     bytes of its TSM separator. Lines within a few bytes of 65535 may
 //     differ.
+//   - A point whose first field key, once a "time" field or a repeated
+//     key is dropped, starts with a tab or a NUL is rejected
+//     (ErrLeadingBlankKey): blanks before the field set are skipped, so no
+//     line protocol text reads back to it and a subscriber could not be
+//     sent it. 1.x stores it.
 //   - ParsePrecision also accepts "us", "µ" and "μ" for microseconds.
 //   - Parser.MaxErrors can bound the errors kept per call; 1.x keeps every
 //     failed line.

@@ -79,6 +79,12 @@ var (
 	// ErrStringTooLong: a string field value is longer than the parser's
 	// bound (64 KiB by default).
 	ErrStringTooLong = errors.New("string field value too long")
+	// ErrLeadingBlankKey: once a "time" field or a repeated key is
+	// dropped, the first field key starts with a tab or a NUL. Blanks
+	// before the field set are skipped and cannot be escaped, so no line
+	// protocol text reads back to that point (AppendPoint could not write
+	// it for a subscriber).
+	ErrLeadingBlankKey = errors.New("first field key starts with a blank")
 )
 
 // Errors of the other entry points.
@@ -158,6 +164,11 @@ func reservedTagError(key, measurement []byte) error {
 
 func reservedFieldError(key, measurement []byte) error {
 	return rejectf(ErrReservedKey, "invalid field name: input field "+quoted1x(key)+" on measurement "+quoted1x(measurement)+" is invalid")
+}
+
+func leadingBlankKeyError(key, measurement []byte) error {
+	return rejectf(ErrLeadingBlankKey, "invalid field name: input field "+strconv.Quote(string(key))+" on measurement "+
+		quoted1x(measurement)+" is invalid: line protocol cannot write a tab or NUL at the start of the first field key")
 }
 
 // stringTooLongError uses the text of 1.x's field-size check

@@ -247,7 +247,8 @@ func isReserved(k []byte) bool {
 
 // checkKeys applies the rules 1.x enforces when it writes a point: no
 // "time" tag key, no "_field" or "_measurement" key, "time" fields dropped
-// (the point is rejected when nothing else is left), and bounded strings. It
+// (the point is rejected when nothing else is left), and bounded strings;
+// and one of its own: a first field key that line protocol can write. It
 // returns the fields without "time".
 func (p *Parser) checkKeys(meas []byte, tags []models.Tag, fields []models.Field) ([]models.Field, error) {
 	for i := range tags {
@@ -268,6 +269,12 @@ func (p *Parser) checkKeys(meas []byte, tags []models.Tag, fields []models.Field
 			fields = fields[:len(fields)-1]
 			break
 		}
+	}
+	// The first key as sent never starts with a blank (blanks before the
+	// field set are skipped), but the drop above, or de-duplication that
+	// keeps a key at its last place, can bring a later one to the front.
+	if k := fields[0].Key; k[0] == '\t' || k[0] == 0 {
+		return nil, leadingBlankKeyError(k, meas)
 	}
 	limit := p.MaxStringLen
 	if limit <= 0 {
