@@ -131,7 +131,9 @@
 // "fields"}]}. It differs from 0.9 in that an integer time uses the point's
 // precision, else the batch's, else seconds (0.9 ignored the batch's);
 // precisions are those of ParsePrecision; the line-protocol key rules and
-// bounds apply; names holding a newline or ending in a backslash, which
-// line protocol and series keys cannot express, are errors; and data after
-// the top-level object is an error.
+// bounds apply; names holding a newline or ending in a backslash, and
+// measurements starting with '#', a tab or a NUL, which line protocol and
+// series keys cannot express (a subscriber could not be sent them), are
+// errors; and data after the top-level object is an error. FuzzParseJSONBatch
+// checks that every accepted point survives AppendPoint → Parse.
 package lineprotocol

@@ -40,25 +40,31 @@ func FuzzParse(f *testing.F) {
 		var p lineprotocol.Parser
 		pts, errs := p.Parse(bytes.Clone(data), prec, now)
 		checkInvariants(t, data, pts, errs)
-
-		var enc []byte
-		for i := range pts {
-			enc = lineprotocol.AppendPoint(enc, &pts[i])
-		}
-		var p2 lineprotocol.Parser
-		pts2, errs2 := p2.Parse(bytes.Clone(enc), lineprotocol.Nanosecond, 0)
-		if len(errs2) != 0 {
-			t.Fatalf("re-parse of %q: %v", enc, errs2[0])
-		}
-		if len(pts2) != len(pts) {
-			t.Fatalf("re-parse of %q gave %d points, want %d", enc, len(pts2), len(pts))
-		}
-		for i := range pts {
-			if !samePoint(&pts[i], &pts2[i]) {
-				t.Fatalf("point %d changed by a round trip:\n  %q\n  %q", i, lineprotocol.AppendPoint(nil, &pts[i]), lineprotocol.AppendPoint(nil, &pts2[i]))
-			}
-		}
+		checkRoundTrip(t, pts)
 	})
+}
+
+// checkRoundTrip: every point AppendPoint writes parses back to the same
+// point.
+func checkRoundTrip(t *testing.T, pts []models.Point) {
+	t.Helper()
+	var enc []byte
+	for i := range pts {
+		enc = lineprotocol.AppendPoint(enc, &pts[i])
+	}
+	var p2 lineprotocol.Parser
+	pts2, errs2 := p2.Parse(bytes.Clone(enc), lineprotocol.Nanosecond, 0)
+	if len(errs2) != 0 {
+		t.Fatalf("re-parse of %q: %v", enc, errs2[0])
+	}
+	if len(pts2) != len(pts) {
+		t.Fatalf("re-parse of %q gave %d points, want %d", enc, len(pts2), len(pts))
+	}
+	for i := range pts {
+		if !samePoint(&pts[i], &pts2[i]) {
+			t.Fatalf("point %d changed by a round trip:\n  %q\n  %q", i, lineprotocol.AppendPoint(nil, &pts[i]), lineprotocol.AppendPoint(nil, &pts2[i]))
+		}
+	}
 }
 
 func checkInvariants(t *testing.T, data []byte, pts []models.Point, errs []*lineprotocol.LineError) {
@@ -143,5 +149,8 @@ func FuzzParseJSONBatch(f *testing.F) {
 				}
 			}
 		}
+		// What the JSON body accepts must be expressible as line
+		// protocol: the subscriber forwards it so.
+		checkRoundTrip(t, pts)
 	})
 }

@@ -115,6 +115,11 @@ func jsonToPoint(p *Parser, b *jsonBatch, jp *jsonPoint, batchTime int64, hasBat
 	if err := checkJSONName("measurement", jp.Measurement); err != nil {
 		return models.Point{}, err
 	}
+	if c := jp.Measurement[0]; c == '#' || c == '\t' || c == 0 {
+		// A line starting so is a comment or has its blanks skipped, with
+		// no escape: the point could not be forwarded as line protocol.
+		return models.Point{}, fmt.Errorf("measurement %q starts with %q, which line protocol cannot write", jp.Measurement, c)
+	}
 	meas := []byte(jp.Measurement)
 
 	tags := make([]models.Tag, 0, len(jp.Tags)+len(b.Tags))

@@ -128,6 +128,9 @@ var jsonInvalid = []struct {
 	{"bad batch time", `{"time":"x","points":[]}`, lineprotocol.ErrInvalidJSON, "time:"},
 	{"newline in name", `{"points":[{"measurement":"m\n","fields":{"v":1}}]}`, nil, "holds a newline"},
 	{"trailing backslash", `{"points":[{"measurement":"m","tags":{"t":"v\\"},"fields":{"v":1}}]}`, nil, "ends with a backslash"},
+	{"comment measurement", `{"points":[{"measurement":"#m","fields":{"v":1}}]}`, nil, "line protocol cannot write"},
+	{"tab measurement", `{"points":[{"measurement":"\tm","fields":{"v":1}}]}`, nil, "line protocol cannot write"},
+	{"NUL measurement", `{"points":[{"measurement":"\u0000m","fields":{"v":1}}]}`, nil, "line protocol cannot write"},
 	{"long string", `{"points":[{"measurement":"m","fields":{"s":"` + strings.Repeat("x", lineprotocol.DefaultMaxStringLen+1) + `"}}]}`, lineprotocol.ErrStringTooLong, "is too long"},
 	{"long key", `{"points":[{"measurement":"` + strings.Repeat("m", 70000) + `","fields":{"v":1}}]}`, lineprotocol.ErrMaxKeyLength, "max key length exceeded: 70001 > 65535"},
 }
