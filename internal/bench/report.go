@@ -24,7 +24,7 @@ const (
 	FactRSS       = "rss_kb"              // peak RSS during one ingest run (VmHWM), KiB; one line per run
 	FactDiskBytes = "disk_bytes"          // allocated bytes of data+wal after compaction and a graceful stop
 	FactApparent  = "disk_apparent_bytes" // the same files' apparent size (sparse preallocation counted)
-	FactColdStart = "coldstart_ms"        // launch on the populated directories until /ping answers
+	FactColdStart = "coldstart_ms"        // launch on the populated directories until /ping answers, ms; one line per start
 	FactVersion   = "version"             // the server's own version line
 	FactError     = "error"               // anything that went wrong; any number of lines
 )

@@ -113,7 +113,8 @@ showed — and what would close the gap.
   writes), stops the server gracefully, and counts the bytes of the data and WAL directories.
   Bytes per point = those bytes / points acknowledged.
 - **Cold start.** The server is launched on the populated directories and timed until /ping
-  answers.
+  answers, three times (stopped gracefully in between; ` + "`BENCH_COLD_RUNS`" + `); the median is
+  reported, since one start takes tens of milliseconds, about as much as the noise of one launch.
 - **Queries.** On that restarted server ` + "`strata bench query`" + ` runs each TSBS query type with the same
   seeded hosts and windows on both servers, one query at a time; p50/p99 are nearest-rank over the
   queries that succeeded. Each answer is reduced to a row count and a hash of its canonical form,

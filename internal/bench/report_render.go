@@ -105,7 +105,7 @@ func coldStart(s *ServerRuns) figure {
 	if len(v) == 0 {
 		return figure{}
 	}
-	return figure{v[len(v)-1] * float64(time.Millisecond), true}
+	return figure{Median(v) * float64(time.Millisecond), true}
 }
 
 func queryType(s *ServerRuns, typ string) *QueryTypeResult {
@@ -165,7 +165,7 @@ func (s *SizeReport) Rows() []Row {
 		r.Note = answerNote(ts, tb)
 		rows = append(rows, r)
 	}
-	rows = append(rows, row("cold start until /ping", coldStart(sub), coldStart(base), fmtNanos, goalCold()))
+	rows = append(rows, row("cold start until /ping (median)", coldStart(sub), coldStart(base), fmtNanos, goalCold()))
 	rows[0].Note = writeNote(sub, base)
 	if a, b := perPoint(sub, FactApparent), perPoint(base, FactApparent); a.ok || b.ok {
 		r := row("", a, b, fmtBytes, nil)
