@@ -251,12 +251,17 @@ func (s *Shard) compactLocked(ctx context.Context, inputs []*dataFile, level int
 	}
 
 	// The output takes the newest input's generation, so that it sits where
-	// its inputs sat in the newest-wins order. Rewriting a full file again
-	// (to drop tombstoned data) must not reuse the input's own name: levels
-	// above full are full too.
+	// its inputs sat in the newest-wins order, and a level above every
+	// input of that generation (levels above full are full too). Names of
+	// one generation thus only grow: a name is never used twice. Reusing
+	// one lost data: rewriting 7-05 as 7-04, the name of a file compacted
+	// earlier that a reader still held, let that old file's deletion at
+	// release (or its compaction marker) remove the new live file.
 	gen := inputs[len(inputs)-1].gen
-	for slices.ContainsFunc(inputs, func(f *dataFile) bool { return f.gen == gen && f.level == level }) {
-		level++
+	for _, f := range inputs {
+		if f.gen == gen && f.level >= level {
+			level = f.level + 1
+		}
 	}
 	outName := dataFileName(gen, level)
 	outPath := filepath.Join(s.dir, outName)
