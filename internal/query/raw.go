@@ -86,13 +86,15 @@ func (e *Engine) runRaw(rc *readCtx, p *plan, ts *tagSet, sink func([]any) (bool
 			continue
 		}
 		rs := &rawSeries{idx: i, rr: newSeriesRows(rc, s, p.cols, rp.selected, asc), cond: cond, tags: tags}
-		if rr, ok := rs.rr.(*rowReader); ok && cond != nil && !p.noPushdown {
-			rr.setDriver(cond)
-		}
-		if rr, ok := rs.rr.(*rowReader); ok && cond == nil && !asc && p.limit == 1 && p.offset == 0 && !p.noPushdown {
-			// ORDER BY time DESC LIMIT 1 (lastpoint): one row per tag
-			// set, so each column's newest value will usually do.
-			rr.wantNewestOnly()
+		if rr, ok := rs.rr.(*rowReader); ok && !p.noPushdown {
+			switch {
+			case cond != nil:
+				rr.setDriver(cond)
+			case !asc && p.limit == 1 && p.offset == 0:
+				// ORDER BY time DESC LIMIT 1 (lastpoint): one row per
+				// tag set, so each column's newest value will usually do.
+				rr.wantNewestOnly()
+			}
 		}
 		rs.ce = newCondEval()
 		ok, err := rs.advance()

@@ -96,19 +96,7 @@ func TestBugCompactionFailureAfterInstallResurrectsDeletedData(t *testing.T) {
 	if err := h.sh.DeleteRange(context.Background(), h.rvIDs([]int{0}), 10, 20); err != nil {
 		t.Fatal(err)
 	}
-	rvWriteRun(t, h, 1, 0, 1, func(int64) int64 { return 7 })
-	rvFlush(t, h)
-	if got := rvValues(t, h, 0); len(got) != 89 {
-		t.Fatalf("before restart: %d values, want 89", len(got))
-	}
-
-	h.reopen()
-	got := rvValues(t, h, 0)
-	for tm := int64(10); tm <= 20; tm++ {
-		if _, ok := got[tm]; ok {
-			t.Fatalf("after restart t=%d is back (deleted and acknowledged before the restart); files: %s", tm, h.fileNames())
-		}
-	}
+	rvRetireDeleteAndRestart(t, h)
 }
 
 // TestBugCompactionInputLeftBehindComesBackAfterRestart: when the removal
@@ -149,18 +137,7 @@ func TestBugCompactionInputLeftBehindComesBackAfterRestart(t *testing.T) {
 	h.efs.SetInjector(h.faults.inject)
 	// A snapshot retires the WAL segment that logged the delete (its replay
 	// would otherwise tombstone the old file again).
-	rvWriteRun(t, h, 1, 0, 1, func(int64) int64 { return 7 })
-	rvFlush(t, h)
-	if got := rvValues(t, h, 0); len(got) != 89 {
-		t.Fatalf("before restart: %d values, want 89", len(got))
-	}
-	h.reopen()
-	got := rvValues(t, h, 0)
-	for tm := int64(10); tm <= 20; tm++ {
-		if _, ok := got[tm]; ok {
-			t.Fatalf("after restart t=%d is back; files: %s", tm, h.fileNames())
-		}
-	}
+	rvRetireDeleteAndRestart(t, h)
 }
 
 // TestBugWALSegmentLeftByFailedRemoveIsReplayedOverNewerData:
@@ -595,5 +572,25 @@ func TestBugDropMeasurementRacingWriteCorruptsCacheColumn(t *testing.T) {
 	}
 	if b.Len() != 1 || b.Times[0] != 5 || b.Values[0] != "text" {
 		t.Fatalf("string field v reads %v %q; want t=5 \"text\"", b.Times, b.Values)
+	}
+}
+
+// rvRetireDeleteAndRestart: series 0 held t=0..99 and [10, 20] was deleted
+// and acknowledged. A write and a snapshot retire the WAL segment that
+// logged the delete (its replay would tombstone the files again); after a
+// restart none of the deleted values may be back.
+func rvRetireDeleteAndRestart(t *testing.T, h *rvHarness) {
+	t.Helper()
+	rvWriteRun(t, h, 1, 0, 1, func(int64) int64 { return 7 })
+	rvFlush(t, h)
+	if got := rvValues(t, h, 0); len(got) != 89 {
+		t.Fatalf("before restart: %d values, want 89", len(got))
+	}
+	h.reopen()
+	got := rvValues(t, h, 0)
+	for tm := int64(10); tm <= 20; tm++ {
+		if _, ok := got[tm]; ok {
+			t.Fatalf("after restart t=%d is back (deleted and acknowledged before the restart); files: %s", tm, h.fileNames())
+		}
 	}
 }
